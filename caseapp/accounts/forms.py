@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+
+from caseapp.core.security import ROLES
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Correo electrónico"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Contraseña"), validators=[DataRequired(), Length(max=1000)])
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(_l("Contraseña actual"), validators=[DataRequired()])
+    new_password = PasswordField(
+        _l("Nueva contraseña"), validators=[DataRequired(), Length(min=12, max=1000)]
+    )
+    confirm = PasswordField(
+        _l("Repita la nueva contraseña"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("No coincide."))],
+    )
+
+
+class UserCreateForm(FlaskForm):
+    email = EmailField(
+        _l("Correo electrónico"),
+        validators=[
+            DataRequired(),
+            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Correo no válido.")),
+            Length(max=254),
+        ],
+    )
+    full_name = StringField(_l("Nombre completo"), validators=[Length(max=200)])
+    role = SelectField(_l("Rol"), choices=[(r, r) for r in ROLES], validators=[DataRequired()])
+    org = SelectField(_l("Organización"), validators=[DataRequired()])
+    password = PasswordField(
+        _l("Contraseña inicial"), validators=[DataRequired(), Length(min=12, max=1000)]
+    )

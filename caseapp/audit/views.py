@@ -1,0 +1,23 @@
+"""Audit log viewer (admins): the chain, newest first, and its verification status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+
+from caseapp.audit import services
+from caseapp.core.security import Permission, requires
+
+bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
+
+
+@bp.get("/")
+@requires(Permission.AUDIT_VIEW)
+def index() -> Any:
+    before = request.args.get("before", type=int)
+    events = services.recent(100, before_seq=before)
+    check = services.verify() if request.args.get("verify") == "1" else None
+    return render_template(
+        "audit/index.html", events=events, check=check, details=services.parse_details
+    )

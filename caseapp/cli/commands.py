@@ -1,0 +1,178 @@
+"""Flask CLI commands (api.md §1). Each command commits once, or rolls back."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from caseapp.audit.services import SystemActor
+from caseapp.core.errors import ValidationFailed
+from caseapp.core.security import ROLES
+from caseapp.extensions import db
+
+SYSTEM = SystemActor(email="system:cli")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(seed)
+    app.cli.add_command(users)
+    app.cli.add_command(tokens)
+    app.cli.add_command(audit_group)
+    app.cli.add_command(demo)
+
+
+def _fail(message: str) -> None:
+    db.session.rollback()
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+@click.command("seed")
+@click.option(
+    "--directory",
+    "directory_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Load this directory CSV instead of the demo directory.",
+)
+def seed(directory_file: str | None) -> None:
+    """Load code lists, regions and the service directory (idempotent)."""
+    from caseapp.directory import services
+
+    n_codes = services.seed_codes()
+    n_regions = services.seed_regions()
+    path = Path(directory_file) if directory_file else services.DEFAULT_DIRECTORY
+    try:
+        rows = services.read_csv(path.read_text(encoding="utf-8"))
+    except ValidationFailed as exc:
+        _fail(f"{path}: {exc.fields}")
+        return
+    result = services.load_directory(SYSTEM, rows)
+    if result.errors:
+        db.session.rollback()
+        for line, fields in sorted(result.errors.items()):
+            for name, messages in fields.items():
+                click.echo(f"{path}:{line}: {name}: {'; '.join(messages)}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(
+        f"seeded {n_codes} codes, {n_regions} regions, "
+        f"{result.created} new and {result.updated} updated organizations from {path.name}"
+    )
+
+
+users = AppGroup("users", help="Manage user accounts.")
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--org", "org_code", required=True, help="Organization code (directory.csv).")
+@click.option("--name", "full_name", default="", help="Full name shown in the interface.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user(email: str, role: str, org_code: str, full_name: str, password_stdin: bool) -> None:
+    """Create a user of organization ORG with ROLE."""
+    from caseapp.accounts import services
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = services.create_user(
+            SYSTEM,
+            email=email,
+            role=role,
+            org_code=org_code,
+            password=password,
+            full_name=full_name,
+        )
+    except ValidationFailed as exc:
+        _fail("; ".join(f"{k}: {', '.join(v)}" for k, v in exc.fields.items()))
+        return
+    db.session.commit()
+    click.echo(f"created {user.email} ({role}, {org_code})")
+
+
+tokens = AppGroup("tokens", help="Manage API tokens.")
+
+
+@tokens.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for.")
+def create_token(email: str, name: str) -> None:
+    """Print a new API token for EMAIL (only its hash is stored)."""
+    from caseapp.accounts import services
+
+    user = services.get_user_by_email(email)
+    if user is None:
+        _fail(f"no user {email}")
+        return
+    token = services.create_token(SYSTEM, user, name)
+    db.session.commit()
+    click.echo(f"token for {user.email} (shown once, store it safely):", err=True)
+    click.echo(token)
+
+
+audit_group = AppGroup("audit", help="Audit log.")
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Check the audit hash chain."""
+    from caseapp.audit import services
+
+    result = services.verify()
+    if result.ok:
+        click.echo(f"audit chain ok ({result.count} events)")
+        return
+    click.echo(f"audit chain broken at event {result.broken_seq}: {result.problem}", err=True)
+    sys.exit(1)
+
+
+DEMO_USERS = (
+    ("screener@pnp.demo", "screener", "PNP-TRATA-MDD", "Sub. Carmen Huamán (PNP)"),
+    ("caseworker@upe.demo", "caseworker", "UPE-MDD", "Lucía Flores (UPE)"),
+    ("supervisor@pnp.demo", "supervisor", "PNP-TRATA-MDD", "Cap. Jorge Ramos (PNP)"),
+    ("statistician@inei.demo", "statistician", "PNP-TRATA-LIM", "Ana Torres (estadística)"),
+    ("admin@ruta.demo", "admin", "PNP-TRATA-LIM", "Administración Ruta"),
+)
+
+
+@click.group("demo")
+def demo() -> None:
+    """Demo data for a local trial (never on a production database)."""
+
+
+@demo.command("users")
+def demo_users() -> None:
+    """Create the demo users, or give them fresh passwords, and print them."""
+    from flask import current_app
+
+    from caseapp.accounts import passwords, services
+
+    if current_app.config["ENV"] == "production":
+        _fail("demo users are not created in production")
+    lines = []
+    for email, role, org, name in DEMO_USERS:
+        password = "-".join(secrets.token_hex(3) for _ in range(3))
+        user = services.get_user_by_email(email)
+        try:
+            if user is None:
+                services.create_user(
+                    SYSTEM, email=email, role=role, org_code=org, password=password, full_name=name
+                )
+            else:
+                user.password_hash = passwords.hash_password(password)
+                services.end_all_sessions(user)
+        except ValidationFailed as exc:
+            _fail(f"{email}: {exc.fields}")
+        lines.append(f"  {role:<13} {email:<26} {password}")
+    db.session.commit()
+    click.echo("Demo users (role, e-mail, password):")
+    for line in lines:
+        click.echo(line)

@@ -1,0 +1,67 @@
+"""The /api/v1 blueprint and helpers shared by every feature's ``api.py``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from caseapp.core.errors import DomainError, ValidationFailed
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_PER_PAGE = 100
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object; malformed JSON is a 400, a non-object a 422."""
+    if not request.is_json:
+        raise DomainError(
+            "Body must be JSON (Content-Type: application/json)", code="malformed_json"
+        )
+    data = request.get_json(silent=True)
+    if data is None:
+        raise DomainError("Body is not valid JSON", code="malformed_json")
+    if not isinstance(data, dict):
+        raise ValidationFailed({"$": ["must be a JSON object"]})
+    return data
+
+
+def pagination() -> tuple[int, int]:
+    errors: dict[str, list[str]] = {}
+    try:
+        page = int(request.args.get("page", 1))
+        if page < 1:
+            raise ValueError
+    except ValueError:
+        errors["page"] = ["must be a positive integer"]
+        page = 1
+    try:
+        per_page = int(request.args.get("per_page", 20))
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise ValueError
+    except ValueError:
+        errors["per_page"] = [f"must be an integer from 1 to {MAX_PER_PAGE}"]
+        per_page = 20
+    if errors:
+        raise ValidationFailed(errors)
+    return page, per_page
+
+
+def page_response(items: list[Any], page: int, per_page: int, total: int) -> Response:
+    return jsonify({"items": items, "page": page, "per_page": per_page, "total": total})
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    fields: Mapping[str, list[str]] | None = None,
+    **extra: Any,
+) -> tuple[Response, int]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = dict(fields)
+    body.update(extra)
+    return jsonify({"error": body}), status

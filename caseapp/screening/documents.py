@@ -1,0 +1,129 @@
+"""JSON documents of screenings and cases (api.md §4–5)."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from caseapp.core import codes
+from caseapp.screening.models import Case, Person, Screening
+
+LIMA = ZoneInfo("America/Lima")
+
+
+def iso(value: Any) -> str | None:
+    """ISO 8601 in Lima time with its offset (api.md §3: the local zone is America/Lima)."""
+    return value.astimezone(LIMA).isoformat() if value is not None else None
+
+
+def coded(list_name: str, code: str) -> dict[str, str]:
+    item = codes.get(list_name)[code]
+    return {"code": code, "es": item.es, "en": item.en}
+
+
+#: Sections other features add to the screening document (referrals, gaps, alerts).
+EXTENSIONS: list[Any] = []
+
+
+def screening_document(screening: Screening) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": screening.uuid,
+        "case_id": screening.case.uuid,
+        "rule_version": screening.rule_version,
+        "identified_at": iso(screening.identified_at),
+        "region": screening.region,
+        "determination": {
+            "status": screening.status,
+            "missing_elements": list(screening.missing_elements),
+            "aggravating": list(screening.aggravating),
+            "exploitation_form": screening.exploitation_form,
+            "explanation": list(screening.explanation),
+        },
+        "override": None
+        if screening.override_status is None
+        else {
+            "status": screening.override_status,
+            "justification": screening.override_justification,
+            "by": screening.override_by.email if screening.override_by else None,
+            "at": iso(screening.override_at),
+        },
+        "profile": {
+            "tags": list(screening.tags),
+            "age_group": screening.age_group,
+            "unodc_category": screening.unodc_category,
+        },
+        "referrals": [],
+        "gaps": [],
+        "alerts": [coded("alert", code) for code in screening.alerts],
+    }
+    for extend in EXTENSIONS:
+        extend(screening, doc)
+    return doc
+
+
+def person_document(person: Person) -> dict[str, Any]:
+    return {
+        "given_names": person.given_names,
+        "family_names": person.family_names,
+        "sex": person.sex,
+        "gender_identity": person.gender_identity,
+        "lgbtqi": person.lgbtqi,
+        "date_of_birth": person.date_of_birth,
+        "age_years": person.age_years,
+        "age_estimated": person.age_estimated,
+        "appears_minor": person.appears_minor,
+        "nationality": list(person.nationality),
+        "document": None
+        if not person.document_type
+        else {"type": person.document_type, "number": person.document_number},
+        "languages": list(person.languages),
+        "pregnant": person.pregnant,
+        "disability": person.disability,
+        "migration_status": person.migration_status,
+        "unaccompanied": person.unaccompanied,
+        "contact": person.contact,
+        "address": person.address,
+    }
+
+
+def case_summary(case: Case) -> dict[str, Any]:
+    person = case.person
+    return {
+        "id": case.uuid,
+        "status": case.status,
+        "determination": case.determination,
+        "region": case.region,
+        "created_at": iso(case.created_at),
+        "updated_at": iso(case.updated_at),
+        "version": case.version,
+        "person": {
+            "given_names": person.given_names,
+            "family_names": person.family_names,
+            "sex": person.sex,
+            "age_years": person.age_years,
+        },
+    }
+
+
+#: Sections other features add to the case document (consent, referrals).
+CASE_EXTENSIONS: list[Any] = []
+
+
+def case_document(case: Case, history: list[Any]) -> dict[str, Any]:
+    doc = case_summary(case)
+    doc["person"] = person_document(case.person)
+    doc["screenings"] = [screening_document(s) for s in case.screenings]
+    doc["referrals"] = []
+    doc["consent"] = None
+    doc["history"] = [
+        {
+            "at": iso(e.occurred_at),
+            "actor": e.actor_email,
+            "action": e.action,
+            "flagged": e.is_flagged,
+        }
+        for e in history
+    ]
+    for extend in CASE_EXTENSIONS:
+        extend(case, doc)
+    return doc

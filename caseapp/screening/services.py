@@ -1,0 +1,437 @@
+"""Screening and case operations. Every function takes an explicit actor, scopes data to
+the actor's organization, audits reads and writes, and never commits."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from caseapp.accounts.models import User
+from caseapp.audit import services as audit
+from caseapp.audit.models import AuditEvent
+from caseapp.core import codes
+from caseapp.core.crypto import normalize_for_index
+from caseapp.core.db import keyring, utcnow
+from caseapp.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from caseapp.core.security import Permission, has_permission
+from caseapp.extensions import db
+from caseapp.screening import rules
+from caseapp.screening.models import Case, Person, Screening
+from caseapp.screening.schema import (
+    DocumentInput,
+    PersonInput,
+    ScreeningInput,
+    _Reader,
+)
+
+# -- facts and indexes ---------------------------------------------------------------
+
+
+def facts_from(data: ScreeningInput) -> rules.ScreeningFacts:
+    p = data.person
+    return rules.ScreeningFacts(
+        identified_at=data.identified_at,
+        region=data.region,
+        person=rules.PersonFacts(
+            sex=p.sex,
+            gender_identity=p.gender_identity,
+            lgbtqi=p.lgbtqi,
+            date_of_birth=p.date_of_birth,
+            age_years=p.age_years,
+            age_estimated=p.age_estimated,
+            appears_minor=p.appears_minor,
+            nationality=p.nationality,
+            languages=p.languages,
+            migration_status=p.migration_status,
+            unaccompanied=p.unaccompanied,
+            pregnant=p.pregnant,
+            disability=p.disability,
+        ),
+        acts=frozenset(data.acts),
+        means=frozenset(data.means),
+        purposes=frozenset(data.purposes),
+        indicators=frozenset(data.indicators),
+        stated_consent=data.stated_consent,
+        identification_context=data.identification_context,
+        context=rules.ContextFacts(**asdict(data.context)),
+        needs=frozenset(data.needs),
+    )
+
+
+def name_index(given: str | None, family: str | None) -> str | None:
+    """Blind index of the full name, insensitive to case, accents and word order."""
+    tokens = normalize_for_index(f"{given or ''} {family or ''}").split()
+    if not tokens:
+        return None
+    return str(keyring().blind_index(" ".join(sorted(tokens)), purpose="person-name"))
+
+
+def document_index(number: str | None) -> str | None:
+    if not number:
+        return None
+    cleaned = "".join(ch for ch in normalize_for_index(number) if ch.isalnum())
+    return str(keyring().blind_index(cleaned, purpose="person-document")) if cleaned else None
+
+
+# -- create ----------------------------------------------------------------------------
+
+
+def create_screening(actor: User, data: ScreeningInput) -> Screening:
+    """Screen a person: determine the legal elements, store case, person and decision."""
+    facts = facts_from(data)
+    determination = rules.determine(facts)
+    profile = rules.profile(facts)
+
+    case = Case(
+        organization_id=actor.organization_id,
+        created_by_id=actor.id,
+        region=data.region,
+        determination=determination.status,
+    )
+    db.session.add(case)
+    db.session.flush()
+    db.session.add(_person(case, data.person))
+    screening = Screening(
+        case_id=case.id,
+        organization_id=actor.organization_id,
+        created_by_id=actor.id,
+        identified_at=data.identified_at,
+        region=data.region,
+        identification_context=data.identification_context,
+        acts=list(data.acts),
+        means=list(data.means),
+        purposes=list(data.purposes),
+        indicators=list(data.indicators),
+        needs=list(data.needs),
+        stated_consent=data.stated_consent,
+        context=asdict(data.context),
+        notes=data.notes,
+        facts=_facts_json(data),
+        status=determination.status,
+        missing_elements=list(determination.missing_elements),
+        aggravating=list(determination.aggravating),
+        exploitation_form=determination.exploitation_form,
+        explanation=[r.as_dict() for r in determination.explanation],
+        alerts=list(determination.alerts),
+        rule_version=determination.rule_version,
+        tags=list(profile.tags),
+        age_years=profile.age_years,
+        age_group=profile.age_group,
+        unodc_category=profile.unodc_category,
+        mp_band=profile.mp_band,
+        ctdc_band=profile.ctdc_band,
+    )
+    db.session.add(screening)
+    db.session.flush()
+    audit.record(
+        actor,
+        "screening.create",
+        object_type="case",
+        object_id=case.uuid,
+        details={
+            "screening": screening.uuid,
+            "status": determination.status,
+            "rule_version": determination.rule_version,
+        },
+    )
+    for hook in AFTER_CREATE:
+        hook(actor, screening, data)
+    return screening
+
+
+#: Feature packages (referrals, linkage) register what happens after a screening is
+#: stored, in the same transaction, without screening importing them.
+AFTER_CREATE: list[Any] = []
+
+
+def _person(case: Case, p: PersonInput) -> Person:
+    return Person(
+        case_id=case.id,
+        given_names=p.given_names,
+        family_names=p.family_names,
+        date_of_birth=p.date_of_birth.isoformat() if p.date_of_birth else None,
+        document_type=p.document.type if p.document else None,
+        document_number=p.document.number if p.document else None,
+        contact=p.contact,
+        address=p.address,
+        name_index=name_index(p.given_names, p.family_names),
+        document_index=document_index(p.document.number if p.document else None),
+        sex=p.sex,
+        gender_identity=p.gender_identity,
+        lgbtqi=p.lgbtqi,
+        age_years=p.age_years,
+        age_estimated=p.age_estimated,
+        appears_minor=p.appears_minor,
+        nationality=list(p.nationality),
+        languages=list(p.languages),
+        migration_status=p.migration_status,
+        pregnant=p.pregnant,
+        disability=p.disability,
+        unaccompanied=p.unaccompanied,
+    )
+
+
+def _facts_json(data: ScreeningInput) -> str:
+    def default(value: Any) -> Any:
+        if isinstance(value, date):
+            return value.isoformat()
+        raise TypeError(type(value))
+
+    return json.dumps(asdict(data), default=default, sort_keys=True)
+
+
+# -- read ------------------------------------------------------------------------------
+
+
+def _own_case(actor: User, case_uuid: str) -> Case:
+    case = db.session.scalar(
+        sa.select(Case).where(Case.uuid == case_uuid, Case.organization_id == actor.organization_id)
+    )
+    if case is None:
+        raise NotFound("Case not found")
+    return case
+
+
+def get_screening(actor: User, screening_uuid: str) -> Screening:
+    screening = db.session.scalar(
+        sa.select(Screening).where(
+            Screening.uuid == screening_uuid, Screening.organization_id == actor.organization_id
+        )
+    )
+    if screening is None:
+        raise NotFound("Screening not found")
+    audit.record(
+        actor,
+        "screening.read",
+        object_type="case",
+        object_id=screening.case.uuid,
+        details={"screening": screening.uuid},
+    )
+    return screening
+
+
+def get_case(actor: User, case_uuid: str) -> Case:
+    case = _own_case(actor, case_uuid)
+    audit.record(actor, "case.read", object_type="case", object_id=case.uuid)
+    return case
+
+
+def case_history(case: Case) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent)
+            .where(
+                AuditEvent.object_type == "case",
+                AuditEvent.object_id == case.uuid,
+                ~AuditEvent.action.endswith(".read"),
+            )
+            .order_by(AuditEvent.seq)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    status: str | None = None
+    region: str | None = None
+    determination: str | None = None
+    q: str | None = None
+
+
+def parse_filters(
+    args: Mapping[str, str], *, extra_allowed: frozenset[str] = frozenset()
+) -> CaseFilters:
+    errors: dict[str, list[str]] = {}
+    allowed = {"status", "region", "determination", "q", *extra_allowed}
+    for key in args:
+        if key not in allowed:
+            errors[key] = ["unknown parameter"]
+    status = args.get("status") or None
+    if status and status not in ("open", "closed"):
+        errors["status"] = ["must be open or closed"]
+    region = args.get("region") or None
+    if region and region not in codes.get("region"):
+        errors["region"] = [f"unknown region {region!r}"]
+    determination = args.get("determination") or None
+    if determination and determination not in codes.get("determination_status"):
+        errors["determination"] = [f"unknown status {determination!r}"]
+    q = (args.get("q") or "").strip() or None
+    if q and len(q) > 200:
+        errors["q"] = ["at most 200 characters"]
+    if errors:
+        raise ValidationFailed(errors)
+    return CaseFilters(status, region, determination, q)
+
+
+def list_cases(
+    actor: User, filters: CaseFilters, page: int, per_page: int
+) -> tuple[list[Case], int]:
+    """Cases of the actor's organization, newest first; ``q`` is an exact name or document
+    search through the blind indexes (nothing is decrypted to search)."""
+    stmt = sa.select(Case).where(Case.organization_id == actor.organization_id)
+    if filters.status:
+        stmt = stmt.where(Case.status == filters.status)
+    if filters.region:
+        stmt = stmt.where(Case.region == filters.region)
+    if filters.determination:
+        stmt = stmt.where(Case.determination == filters.determination)
+    if filters.q:
+        keys = [k for k in (name_index(filters.q, None), document_index(filters.q)) if k]
+        stmt = stmt.join(Case.person).where(
+            sa.or_(Person.name_index.in_(keys), Person.document_index.in_(keys))
+        )
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    rows = list(
+        db.session.scalars(
+            stmt.options(joinedload(Case.person))
+            .order_by(Case.created_at.desc(), Case.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    audit.record(
+        actor,
+        "case.list",
+        object_type="case",
+        details={
+            "filters": {k: v for k, v in asdict(filters).items() if v and k != "q"},
+            "searched": bool(filters.q),
+            "count": len(rows),
+        },
+    )
+    return rows, total
+
+
+# -- change ----------------------------------------------------------------------------
+
+
+def override_determination(
+    actor: User, screening_uuid: str, status: Any, justification: Any
+) -> Screening:
+    """A supervisor records a different status with a justification; the advice stays."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(status, str) or status not in codes.get("determination_status"):
+        errors["status"] = ["must be indicated, possible or not_indicated"]
+    if not isinstance(justification, str) or len(justification.strip()) < 10:
+        errors["justification"] = ["required: explain the reason (at least 10 characters)"]
+    elif len(justification) > 5000:
+        errors["justification"] = ["at most 5000 characters"]
+    if errors:
+        raise ValidationFailed(errors)
+    if not has_permission(actor.role, Permission.DETERMINATION_OVERRIDE):
+        raise Forbidden("Only a supervisor can override a determination")
+    screening = db.session.scalar(
+        sa.select(Screening).where(
+            Screening.uuid == screening_uuid, Screening.organization_id == actor.organization_id
+        )
+    )
+    if screening is None:
+        raise NotFound("Screening not found")
+    previous = screening.effective_status
+    screening.override_status = status
+    screening.override_justification = justification.strip()
+    screening.override_by_id = actor.id
+    screening.override_at = utcnow()
+    case = screening.case
+    case.determination = status
+    case.updated_at = utcnow()
+    db.session.flush()
+    audit.record(
+        actor,
+        "screening.override",
+        object_type="case",
+        object_id=case.uuid,
+        details={
+            "screening": screening.uuid,
+            "from": previous,
+            "to": status,
+            "advice": screening.status,
+        },
+        flagged=True,
+    )
+    return screening
+
+
+_PATCH = {"version", "status", "person"}
+_PATCH_PERSON = {"given_names", "family_names", "document", "contact", "address", "languages"}
+
+
+def update_case(actor: User, case_uuid: str, payload: Any) -> Case:
+    """Edit identity and contact data or close/reopen a case, with optimistic locking.
+
+    Facts that drive the determination (age, acts, means, purposes…) are not edited in
+    place: a new screening records them, so every decision stays replayable.
+    """
+    r = _Reader()
+    body = r.obj(payload, "", _PATCH, {"version"})
+    version = body.get("version")
+    if "version" in body and (isinstance(version, bool) or not isinstance(version, int)):
+        r.fail("version", "must be the integer version you read")
+    status = r.code(body, "status", "status", "case_status") if "status" in body else None
+    person_changes: dict[str, Any] = {}
+    if "person" in body:
+        p = r.obj(body["person"], "person", _PATCH_PERSON)
+        for key in ("given_names", "family_names"):
+            if key in p:
+                person_changes[key] = r.text(p, key, f"person.{key}", 200)
+        for key in ("contact", "address"):
+            if key in p:
+                person_changes[key] = r.text(p, key, f"person.{key}", 500)
+        if "languages" in p:
+            person_changes["languages"] = list(
+                r.codes(p, "languages", "person.languages", "language")
+            )
+        if "document" in p:
+            if p["document"] is None:
+                person_changes["document"] = None
+            else:
+                d = r.obj(p["document"], "person.document", {"type", "number"}, {"type"})
+                doc_type = r.code(d, "type", "person.document.type", "document_type")
+                number = r.text(d, "number", "person.document.number", 40)
+                if doc_type not in (None, "none") and not number:
+                    r.fail("person.document.number", "required when a document type is given")
+                person_changes["document"] = DocumentInput(doc_type or "none", number)
+    if r.errors:
+        raise ValidationFailed(r.errors)
+
+    case = _own_case(actor, case_uuid)
+    if version != case.version:
+        raise Conflict(
+            "The case was changed by someone else; reload it and try again",
+            code="version_conflict",
+            current_version=case.version,
+        )
+    changed: list[str] = []
+    if status and status != case.status:
+        if status == "closed" and not has_permission(actor.role, Permission.CASE_CLOSE):
+            raise Forbidden("Only caseworkers and supervisors can close a case")
+        case.status = status
+        case.closed_at = utcnow() if status == "closed" else None
+        changed.append("status")
+    person = case.person
+    for key, value in person_changes.items():
+        if key == "document":
+            person.document_type = value.type if value else None
+            person.document_number = value.number if value else None
+            person.document_index = document_index(value.number if value else None)
+        else:
+            setattr(person, key, value)
+        changed.append(f"person.{key}")
+    if {"person.given_names", "person.family_names"} & set(changed):
+        person.name_index = name_index(person.given_names, person.family_names)
+    case.updated_at = utcnow()
+    db.session.flush()  # bumps case.version (optimistic lock: concurrent writers get 409)
+    audit.record(
+        actor,
+        "case.update",
+        object_type="case",
+        object_id=case.uuid,
+        details={"fields": changed, "version": case.version},
+    )
+    return case

@@ -1,0 +1,138 @@
+"""Navigation entries, shown to a user only when their role grants the page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from caseapp.core.security import Permission, has_permission
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    endpoint: str
+    label: Any
+    description: Any
+    permission: Permission
+
+
+NAV: list[NavEntry] = [
+    NavEntry(
+        "screening.new",
+        _l("Nueva evaluación"),
+        _l("Registrar lo que la persona cuenta y ver si hay elementos de trata."),
+        Permission.CASE_CREATE,
+    ),
+    NavEntry("screening.cases", _l("Casos"), _l("Casos de su organización."), Permission.CASE_READ),
+    NavEntry(
+        "referrals.incoming",
+        _l("Derivaciones recibidas"),
+        _l("Derivaciones dirigidas a su organización."),
+        Permission.REFERRAL_RECEIVE,
+    ),
+    NavEntry(
+        "referrals.escalations",
+        _l("Escalamientos"),
+        _l("Derivaciones obligatorias vencidas."),
+        Permission.ESCALATION_INBOX,
+    ),
+    NavEntry(
+        "directory.index",
+        _l("Directorio"),
+        _l("Servicios de atención y protección por región."),
+        Permission.DIRECTORY_VIEW,
+    ),
+    NavEntry(
+        "reports.index",
+        _l("Estadísticas"),
+        _l("Cifras armonizadas y sin duplicados."),
+        Permission.REPORTS_VIEW,
+    ),
+    NavEntry(
+        "accounts.users", _l("Usuarios"), _l("Crear y revisar cuentas."), Permission.USERS_MANAGE
+    ),
+    NavEntry(
+        "audit.index",
+        _l("Auditoría"),
+        _l("Registro a prueba de manipulación de accesos y cambios."),
+        Permission.AUDIT_VIEW,
+    ),
+]
+
+ROLE_LABELS = {
+    "screener": _l("Evaluador(a)"),
+    "caseworker": _l("Gestor(a) de casos"),
+    "supervisor": _l("Supervisor(a)"),
+    "statistician": _l("Estadístico(a)"),
+    "admin": _l("Administrador(a)"),
+}
+
+
+def nav_items() -> list[dict[str, Any]]:
+    if not current_user.is_authenticated:
+        return []
+    endpoints = {rule.endpoint for rule in current_app.url_map.iter_rules()}
+    items = []
+    for entry in NAV:
+        if entry.endpoint in endpoints and has_permission(current_user.role, entry.permission):
+            items.append(
+                {
+                    "url": url_for(entry.endpoint),
+                    "label": entry.label,
+                    "description": entry.description,
+                    "active": request.endpoint == entry.endpoint,
+                }
+            )
+    return items
+
+
+def locale() -> str:
+    return str(get_locale() or "es")
+
+
+def code_label(list_name: str, code: str | None) -> str:
+    """Label of a code in the current language; unknown codes shown as they are."""
+    from caseapp.core import codes
+
+    if code is None:
+        return "—"
+    try:
+        return codes.get(list_name).label(code, locale())
+    except KeyError:
+        return code
+
+
+def eligibility_text(service: Any) -> str:
+    """Who a service takes, in one line ("mujeres, 18–120 años, extranjeras sí")."""
+    from flask_babel import gettext as _
+
+    parts = []
+    sexes = {"F": _("mujeres"), "M": _("hombres")}.get(service.sexes, _("todos los sexos"))
+    parts.append(sexes)
+    if service.min_age == 0 and service.max_age >= 120:
+        parts.append(_("todas las edades"))
+    elif service.max_age >= 120:
+        parts.append(_("%(n)d años o más", n=service.min_age))
+    else:
+        parts.append(_("%(a)d–%(b)d años", a=service.min_age, b=service.max_age))
+    if not service.accepts_transgender:
+        parts.append(_("no acepta personas trans"))
+    if not service.accepts_foreign:
+        parts.append(_("solo nacionales"))
+    return ", ".join(parts)
+
+
+def template_globals() -> dict[str, Any]:
+    return {
+        "nav_items": nav_items,
+        "role_label": lambda role: ROLE_LABELS.get(role, role),
+        "current_locale": locale,
+        "code_label": code_label,
+        "eligibility_text": eligibility_text,
+        "has_permission": lambda role, perm: has_permission(role, Permission(perm)),
+    }

@@ -1,0 +1,231 @@
+"""Wiring of the web layer: sessions, login, the deny-by-default guard, headers, errors."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import (
+    Flask,
+    Request,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+from werkzeug.exceptions import HTTPException
+
+from caseapp.core.api import error_response
+from caseapp.core.errors import DomainError
+from caseapp.core.security import access_of, has_permission
+from caseapp.extensions import db, login_manager
+
+
+def is_api(req: Request | None = None) -> bool:
+    return (req or request).path.startswith("/api/")
+
+
+class AppSessionInterface(SecureCookieSessionInterface):
+    """Signed-cookie sessions for pages; none at all for the token-authenticated API."""
+
+    def open_session(self, app: Flask, request: Request) -> Any:
+        if is_api(request):
+            return self.null_session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        if is_api():
+            return None
+        return super().save_session(app, session, response)
+
+
+def init_app(app: Flask) -> None:
+    app.session_interface = AppSessionInterface()
+    _init_login(app)
+    app.before_request(_enforce_idle_timeout)
+    app.before_request(_guard)
+    app.after_request(_security_headers)
+    # A session never outlives its request: a view that forgot to commit loses its
+    # changes instead of leaking them into whatever runs next in the same context.
+    app.teardown_request(lambda _exc: db.session.remove())
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    from caseapp.web.nav import code_label, template_globals
+
+    app.context_processor(template_globals)
+    app.add_template_filter(
+        lambda code, list_name: code_label(list_name, code), "code_label_filter"
+    )
+    _register_blueprints(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from caseapp.accounts.views import bp as accounts_bp
+    from caseapp.audit.views import bp as audit_bp
+    from caseapp.core.api import api
+
+    # Feature API modules add their routes to the shared /api/v1 blueprint on import.
+    from caseapp.directory import api as _directory_api  # noqa: F401
+    from caseapp.directory.views import bp as directory_bp
+    from caseapp.extensions import csrf
+    from caseapp.screening import api as _screening_api  # noqa: F401
+    from caseapp.web import api as _web_api  # noqa: F401
+    from caseapp.web.views import bp as web_bp
+
+    csrf.exempt(api)  # bearer tokens only, no cookies: nothing for CSRF to ride on
+    for bp in (web_bp, accounts_bp, directory_bp, audit_bp, api):
+        app.register_blueprint(bp)
+
+
+# -- authentication ---------------------------------------------------------------
+def _init_login(app: Flask) -> None:
+    from caseapp.accounts import services as accounts
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(session_id: str) -> Any:
+        return accounts.load_session_user(session_id)
+
+    @login_manager.request_loader
+    def load_token_user(req: Request) -> Any:
+        if not is_api(req):
+            return None
+        header = req.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        return accounts.user_for_token(token.strip())
+
+
+def _enforce_idle_timeout() -> Any:
+    """Sign out a browser session that has been idle longer than IDLE_TIMEOUT_MINUTES."""
+    if is_api() or request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    now = int(time.time())
+    last = session.get("_seen")
+    idle = int(current_app.config["IDLE_TIMEOUT_MINUTES"]) * 60
+    if isinstance(last, int) and now - last > idle:
+        logout_user()
+        session.clear()
+        session["_flash_idle"] = True
+        return redirect(url_for("accounts.login", next=request.full_path))
+    session["_seen"] = now
+    return None
+
+
+def _guard() -> Any:
+    """Deny by default: an endpoint without a declared access is refused."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and (request.content_length or 0) > limit:
+        abort(413)
+    if request.endpoint is None:
+        return None  # routing failed: the 404/405 handler answers
+    if request.endpoint == "static":
+        return None
+    access = access_of(current_app.view_functions.get(request.endpoint))
+    if access is None:
+        abort(403)
+    kind, permission = access
+    if kind == "public":
+        return None
+    if not current_user.is_authenticated:
+        if is_api():
+            abort(401)
+        return redirect(url_for("accounts.login", next=request.full_path))
+    if kind == "permission" and not has_permission(current_user.role, permission):
+        abort(403)
+    g.private_page = True
+    return None
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+    "object-src 'none'; frame-ancestors 'none'"
+)
+
+
+def _security_headers(response: Response) -> Response:
+    h = response.headers
+    h.setdefault("Content-Security-Policy", CSP)
+    h["X-Content-Type-Options"] = "nosniff"
+    h["X-Frame-Options"] = "DENY"
+    h["Referrer-Policy"] = "no-referrer"
+    h["Cross-Origin-Opener-Policy"] = "same-origin"
+    h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if g.get("private_page") or is_api():
+        # Case data must never sit in a shared computer's or proxy's cache.
+        h["Cache-Control"] = "no-store"
+        h["Pragma"] = "no-cache"
+    if current_app.config.get("HSTS"):
+        h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return response
+
+
+# -- errors -----------------------------------------------------------------------
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "too_many_requests",
+}
+
+
+def _http_error(exc: HTTPException) -> Any:
+    status = exc.code or 500
+    if is_api():
+        code = _HTTP_CODES.get(status, "error")
+        message = {
+            401: "Authentication required: send Authorization: Bearer <token>",
+            413: "Request body is larger than 5 MB",
+        }.get(status, exc.description or exc.name)
+        response, status = error_response(status, code, message)
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="ruta"'
+        return response, status
+    if status == 400 and "CSRF" in (exc.description or ""):
+        return render_template(
+            "errors/error.html",
+            status=400,
+            title=_("La sesión del formulario expiró"),
+            message=_("Vuelva a cargar la página e inténtelo de nuevo."),
+        ), 400
+    return render_template("errors/error.html", status=status, title=None, message=None), status
+
+
+def _domain_error(exc: DomainError) -> Any:
+    db.session.rollback()
+    if is_api():
+        return exc.as_json(), exc.status
+    return render_template(
+        "errors/error.html", status=exc.status, title=None, message=exc.message
+    ), exc.status
+
+
+def _unexpected_error(exc: Exception) -> Any:
+    db.session.rollback()
+    if current_app.testing:
+        raise exc  # let the test runner show the traceback
+    current_app.logger.exception("unhandled error")
+    if is_api():
+        return error_response(500, "internal_error", "Unexpected error; nothing was saved.")
+    return render_template("errors/error.html", status=500, title=None, message=None), 500

@@ -1,0 +1,220 @@
+"""Test fixtures: one migrated, seeded database per run; every test rolled back.
+
+The database is SQLite by default, or PostgreSQL when CASEAPP_TEST_DATABASE_URL is set
+(CI runs the suite on both). Each test runs inside a transaction on one connection that
+is rolled back afterwards; services and views still "commit", which only releases a
+savepoint (join_transaction_mode="create_savepoint").
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from caseapp import create_app
+from caseapp.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("CASEAPP_TEST_DATABASE_URL", "").strip()
+PASSWORD = "correct horse battery staple"
+
+
+def reset_database(url: str) -> None:
+    """Empty the test database so migrations start from nothing."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own context, as in production.
+
+    Tests keep an app context open to look at the database; without this, requests
+    would share it (and Flask-Login's cached user in ``g``) with the test.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+def make_app(tmp: Path, url: str | None = None, **overrides: Any) -> Flask:
+    url = url or f"sqlite:///{tmp / 'test.sqlite3'}"
+    application = create_app(
+        {"ENV": "testing", "DATABASE_URL": url, "INSTANCE_PATH": str(tmp), **overrides}
+    )
+    application.test_client_class = IsolatedClient
+    return application
+
+
+def migrate_and_seed(app: Flask) -> None:
+    import flask_migrate
+
+    from caseapp.directory import services as directory
+
+    with app.app_context():
+        flask_migrate.upgrade()
+        directory.seed_codes()
+        directory.seed_regions()
+        rows = directory.read_csv(directory.DEFAULT_DIRECTORY.read_text(encoding="utf-8"))
+        result = directory.load_directory(None, rows)
+        assert not result.errors, result.errors
+        db.session.commit()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if TEST_DATABASE_URL:
+        return TEST_DATABASE_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'suite.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Flask]:
+    reset_database(database_url)
+    application = make_app(tmp_path_factory.mktemp("instance"), database_url)
+    migrate_and_seed(application)
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def db_tx(app: Flask) -> Iterator[None]:
+    """Run the test in an app context on one connection, rolled back at the end."""
+    with app.app_context():
+        engines = db.engines
+        engine = engines[None]
+        connection = engine.connect()
+        transaction = connection.begin()
+        engines[None] = connection  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            db.session.remove()
+            engines[None] = engine
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app: Flask, db_tx: None) -> FlaskClient:
+    return app.test_client()
+
+
+# -- helpers ----------------------------------------------------------------------
+CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token in page"
+    return match.group(1)
+
+
+class Users:
+    """Factory for users of any role and organization (committed inside the test tx)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def create(
+        self,
+        role: str = "screener",
+        org: str = "PNP-TRATA-MDD",
+        email: str | None = None,
+        password: str = PASSWORD,
+    ) -> dict[str, Any]:
+        from caseapp.accounts import services
+
+        self.n += 1
+        email = email or f"{role}{self.n}@{org.lower()}.test"
+        user = services.create_user(None, email=email, role=role, org_code=org, password=password)
+        db.session.commit()
+        return {
+            "email": email,
+            "password": password,
+            "id": user.id,
+            "uuid": user.uuid,
+            "role": role,
+            "org": org,
+        }
+
+    def token(self, user: dict[str, Any]) -> str:
+        from caseapp.accounts import services
+        from caseapp.accounts.models import User
+
+        token = services.create_token(None, db.session.get(User, user["id"]))
+        db.session.commit()
+        return token
+
+
+@pytest.fixture
+def users(db_tx: None) -> Users:
+    return Users()
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+    page = client.get("/login")
+    return client.post(
+        "/login",
+        data={
+            "email": email,
+            "password": password,
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
+
+
+@pytest.fixture
+def login_as(client: FlaskClient, users: Users) -> Any:
+    def _login(role: str = "screener", org: str = "PNP-TRATA-MDD") -> dict[str, Any]:
+        user = users.create(role, org)
+        response = login(client, user["email"], user["password"])
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return _login
+
+
+@pytest.fixture
+def api(app: Flask, users: Users) -> Any:
+    """``api("screener")`` → a client whose requests carry a bearer token of that role."""
+
+    class ApiClient:
+        def __init__(self, token: str, user: dict[str, Any]) -> None:
+            self.client = app.test_client()
+            self.token = token
+            self.user = user
+
+        def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+            return {"Authorization": f"Bearer {self.token}", **(extra or {})}
+
+        def get(self, url: str, **kw: Any) -> Any:
+            return self.client.get(url, headers=self._headers(kw.pop("headers", None)), **kw)
+
+        def post(self, url: str, json: Any = None, **kw: Any) -> Any:
+            return self.client.post(
+                url, json=json, headers=self._headers(kw.pop("headers", None)), **kw
+            )
+
+        def patch(self, url: str, json: Any = None, **kw: Any) -> Any:
+            return self.client.patch(
+                url, json=json, headers=self._headers(kw.pop("headers", None)), **kw
+            )
+
+    def _make(role: str = "screener", org: str = "PNP-TRATA-MDD") -> ApiClient:
+        user = users.create(role, org)
+        return ApiClient(users.token(user), user)
+
+    return _make
