@@ -4,19 +4,29 @@ from caseapp.accounts.models import ApiToken, LoginThrottle, Organization, User
 from caseapp.audit.models import AuditEvent
 from caseapp.core.idempotency import IdempotencyRecord
 from caseapp.directory.models import CodeLabel, Region, Service
+from caseapp.referrals.models import Consent, GapRecord, Referral, ReferralEvent
+from caseapp.reports.models import ScreeningFact, ScreeningFactPurpose
 from caseapp.screening.models import Case, Person, Screening
+from caseapp.shelters.models import Admission
 
 __all__ = [
+    "Admission",
     "ApiToken",
     "AuditEvent",
     "Case",
     "CodeLabel",
+    "Consent",
+    "GapRecord",
     "IdempotencyRecord",
     "LoginThrottle",
     "Organization",
     "Person",
+    "Referral",
+    "ReferralEvent",
     "Region",
     "Screening",
+    "ScreeningFact",
+    "ScreeningFactPurpose",
     "Service",
     "User",
 ]

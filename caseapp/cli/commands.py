@@ -24,6 +24,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(tokens)
     app.cli.add_command(audit_group)
     app.cli.add_command(demo)
+    app.cli.add_command(referrals_group)
+    app.cli.add_command(reports_group)
 
 
 def _fail(message: str) -> None:
@@ -176,3 +178,161 @@ def demo_users() -> None:
     click.echo("Demo users (role, e-mail, password):")
     for line in lines:
         click.echo(line)
+
+
+referrals_group = AppGroup("referrals", help="Referral follow-up.")
+
+
+@referrals_group.command("escalate")
+def referrals_escalate() -> None:
+    """Escalate overdue mandatory referrals to the referring organization's supervisors
+    (each once). Suitable for cron, e.g. every 15 minutes."""
+    from caseapp.referrals import services
+
+    escalated = services.escalate_overdue(SystemActor(email="system:escalation"))
+    db.session.commit()
+    click.echo(f"escalated {len(escalated)} overdue mandatory referral(s)")
+
+
+DEMO_CASES: tuple[dict[str, object], ...] = (
+    {
+        "identified_at": "2026-03-14T22:30:00-05:00",
+        "region": "17",
+        "identification_context": "police_operation",
+        "person": {
+            "given_names": "Rosa",
+            "family_names": "Quispe Mamani",
+            "sex": "F",
+            "age_years": 16,
+            "age_estimated": True,
+            "nationality": ["PER"],
+            "languages": ["es", "qu"],
+            "document": {"type": "dni", "number": "71234567"},
+        },
+        "acts": ["recruitment", "transport"],
+        "means": ["deception"],
+        "purposes": ["sexual_exploitation"],
+        "indicators": ["withholds_documents"],
+        "context": {
+            "sector": "hospitality_bars",
+            "origin_region": "08",
+            "exploitation_region": "17",
+            "recruitment_method": "job_offer",
+        },
+        "needs": ["shelter", "medical"],
+    },
+    {
+        "identified_at": "2026-04-02T10:00:00-05:00",
+        "region": "17",
+        "identification_context": "labour_inspection",
+        "person": {
+            "given_names": "Wilber",
+            "family_names": "Condori",
+            "sex": "M",
+            "age_years": 34,
+            "nationality": ["PER"],
+            "languages": ["qu"],
+        },
+        "acts": ["recruitment", "harbouring"],
+        "means": ["deception", "payments_or_benefits"],
+        "purposes": ["forced_labour"],
+        "indicators": ["debt_bondage", "restricts_movement"],
+        "context": {"sector": "mining", "recruitment_method": "job_offer"},
+        "needs": ["shelter", "legal"],
+        "consent": {"given": True, "scope": ["all"], "given_by": "person", "method": "verbal"},
+    },
+    {
+        "identified_at": "2026-05-20T16:00:00-05:00",
+        "region": "17",
+        "identification_context": "ngo_outreach",
+        "person": {
+            "given_names": "Daniela",
+            "family_names": "Rojas",
+            "sex": "M",
+            "gender_identity": "trans_feminine",
+            "age_years": 22,
+            "nationality": ["VEN"],
+            "migration_status": "irregular",
+            "languages": ["es"],
+        },
+        "acts": ["receipt"],
+        "means": ["abuse_of_vulnerability"],
+        "purposes": ["sexual_exploitation"],
+        "needs": ["shelter", "psychological"],
+    },
+    {
+        "identified_at": "2026-06-01T09:15:00-05:00",
+        "region": "17",
+        "identification_context": "hotline",
+        "person": {"sex": "F", "appears_minor": True, "nationality": ["PER"]},
+        "acts": ["transport"],
+        "means": [],
+        "purposes": [],
+        "indicators": ["restricts_movement"],
+        "needs": [],
+    },
+)
+
+
+@demo.command("cases")
+def demo_cases() -> None:
+    """Create a few illustrative cases for the demo screener's organization (once)."""
+    import sqlalchemy as sa
+    from flask import current_app
+
+    from caseapp.accounts import services as accounts
+    from caseapp.screening import services as screening
+    from caseapp.screening.models import Case
+    from caseapp.screening.schema import parse_screening
+
+    if current_app.config["ENV"] == "production":
+        _fail("demo cases are not created in production")
+    actor = accounts.get_user_by_email(DEMO_USERS[0][0])
+    if actor is None:
+        _fail("run `flask demo users` first")
+        return
+    if db.session.scalar(sa.select(sa.func.count(Case.id))):
+        click.echo("demo cases already present")
+        return
+    for payload in DEMO_CASES:
+        screening.create_screening(actor, parse_screening(payload))
+    db.session.commit()
+    click.echo(f"created {len(DEMO_CASES)} demo cases for {actor.organization.code}")
+
+
+reports_group = AppGroup("reports", help="Statistics maintenance.")
+
+
+@reports_group.command("relink")
+def reports_relink() -> None:
+    """Recompute unduplicated persons from the stored pseudonyms (union-find)."""
+    import time
+
+    from caseapp.reports import facts
+
+    started = time.perf_counter()
+    screenings, persons = facts.relink_all()
+    db.session.commit()
+    click.echo(
+        f"linked {screenings} screenings into {persons} persons "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+
+
+@reports_group.command("rebuild")
+def reports_rebuild() -> None:
+    """Write missing statistics facts (e.g. after restoring an old backup), then relink."""
+    import sqlalchemy as sa
+
+    from caseapp.reports import facts
+    from caseapp.reports.models import ScreeningFact
+    from caseapp.screening.models import Screening
+
+    missing = db.session.scalars(
+        sa.select(Screening).where(~sa.exists().where(ScreeningFact.screening_id == Screening.id))
+    ).all()
+    for screening in missing:
+        facts.record(screening)
+    screenings, persons = facts.relink_all()
+    db.session.commit()
+    click.echo(f"wrote {len(missing)} missing facts; {screenings} screenings, {persons} persons")

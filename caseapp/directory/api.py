@@ -15,7 +15,7 @@ from caseapp.directory.hours import parse_hours
 from caseapp.directory.models import Service
 
 
-def service_json(service: Service) -> dict[str, Any]:
+def service_json(service: Service, occupancy: int | None = None) -> dict[str, Any]:
     org = service.organization
     return {
         "code": org.code,
@@ -34,6 +34,7 @@ def service_json(service: Service) -> dict[str, Any]:
             "serves": service.serves,
         },
         "capacity": service.capacity,
+        "occupancy": occupancy,
         "hours": parse_hours(service.hours).canonical(),
         "languages": service.languages,
         "notes": org.notes,
@@ -60,8 +61,10 @@ def list_organizations() -> Any:
         service_type=service_type, region=region, q=request.args.get("q") or None
     )
     start = (page - 1) * per_page
+    shown = rows[start : start + per_page]
+    occupancy = services.occupancy_map(shown)
     return page_response(
-        [service_json(s) for s in rows[start : start + per_page]], page, per_page, len(rows)
+        [service_json(s, occupancy.get(s.id)) for s in shown], page, per_page, len(rows)
     )
 
 

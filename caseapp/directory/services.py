@@ -371,3 +371,14 @@ def update_service(actor: Actor, service: Service, changes: Mapping[str, Any]) -
 
 def split_list(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").replace(",", ";").split(";") if part.strip()]
+
+
+def occupancy_map(rows: Iterable[Service]) -> dict[int, int]:
+    """Live occupancy (active admissions) of the residential services among ``rows``."""
+    from caseapp.shelters.models import occupancy_by_service
+
+    ids = [s.id for s in rows if s.service_type in RESIDENTIAL_TYPES]
+    if not ids:
+        return {}
+    counts = occupancy_by_service(ids)
+    return {i: counts.get(i, 0) for i in ids}

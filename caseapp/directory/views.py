@@ -52,6 +52,7 @@ def index() -> Any:
         rows=rows,
         regions=regions,
         describe_hours=lambda h: parse_hours(h).describe(_locale()),
+        occupancy=services.occupancy_map(rows),
     )
 
 
@@ -67,6 +68,7 @@ def organization(code: str) -> Any:
         org=org,
         regions=regions,
         describe_hours=lambda h: parse_hours(h).describe(_locale()),
+        occupancy=services.occupancy_map(org.services),
     )
 
 

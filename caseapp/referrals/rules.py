@@ -1182,3 +1182,45 @@ __all__ = [
     "eligible",
     "plan_referrals",
 ]
+
+
+# ============================================================================ CONSENT
+def consent_covers(scope: frozenset[str] | None, service_type: str) -> bool:
+    """Does a recorded, given consent with ``scope`` cover a referral of this type?
+
+    ``all`` covers every proposed referral except the consulate, which needs consent
+    that names it (E2: contact with the person's State can endanger them).
+    """
+    if not scope:
+        return False
+    if service_type == CONSULATE_CONSENT_SCOPE:
+        return CONSULATE_CONSENT_SCOPE in scope
+    return "all" in scope or service_type in scope
+
+
+#: Lifecycle (domain.md §5): which transitions each action may make.
+OPEN_STATUSES = frozenset({"pending_consent", "unassigned", "ready", "sent", "accepted"})
+NOT_YET_ACCEPTED = frozenset({"pending_consent", "unassigned", "ready", "sent"})
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "assign": frozenset({"unassigned", "pending_consent", "ready"}),
+    "send": frozenset({"ready", "pending_consent"}),
+    "accept": frozenset({"sent"}),
+    "decline": frozenset({"sent"}),
+    "complete": frozenset({"accepted"}),
+    "cancel": OPEN_STATUSES,
+}
+
+
+def is_overdue(status: str, due_at: datetime, now: datetime) -> bool:
+    """§5: a referral ``ready`` or ``sent`` past its due time is overdue."""
+    return status in ("ready", "sent") and now > due_at
+
+
+def initial_status(*, has_provider: bool, requires_consent: bool, consent_ok: bool) -> str:
+    """Status of a new referral: no provider → unassigned; needs consent it lacks →
+    pending_consent; otherwise ready to send."""
+    if not has_provider:
+        return "unassigned"
+    if requires_consent and not consent_ok:
+        return "pending_consent"
+    return "ready"

@@ -6,6 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from caseapp.core import codes
+from caseapp.core.db import utcnow
 from caseapp.screening.models import Case, Person, Screening
 
 LIMA = ZoneInfo("America/Lima")
@@ -19,10 +20,6 @@ def iso(value: Any) -> str | None:
 def coded(list_name: str, code: str) -> dict[str, str]:
     item = codes.get(list_name)[code]
     return {"code": code, "es": item.es, "en": item.en}
-
-
-#: Sections other features add to the screening document (referrals, gaps, alerts).
-EXTENSIONS: list[Any] = []
 
 
 def screening_document(screening: Screening) -> dict[str, Any]:
@@ -56,8 +53,19 @@ def screening_document(screening: Screening) -> dict[str, Any]:
         "gaps": [],
         "alerts": [coded("alert", code) for code in screening.alerts],
     }
-    for extend in EXTENSIONS:
-        extend(screening, doc)
+    from caseapp.referrals import documents as referral_docs  # referrals build on screenings
+    from caseapp.referrals import rules as referral_rules
+
+    referrals, gaps = referral_docs.screening_sections(screening.id)
+    now = utcnow()
+    doc["referrals"] = [referral_docs.referral_document(r, now) for r in referrals]
+    doc["gaps"] = [referral_docs.gap_json(g) for g in gaps]
+    overdue = any(
+        r.priority == "mandatory" and referral_rules.is_overdue(r.status, r.due_at, now)
+        for r in referrals
+    )
+    if overdue and "overdue_mandatory_referral" not in screening.alerts:
+        doc["alerts"].append(coded("alert", "overdue_mandatory_referral"))
     return doc
 
 
@@ -105,16 +113,18 @@ def case_summary(case: Case) -> dict[str, Any]:
     }
 
 
-#: Sections other features add to the case document (consent, referrals).
-CASE_EXTENSIONS: list[Any] = []
-
-
 def case_document(case: Case, history: list[Any]) -> dict[str, Any]:
     doc = case_summary(case)
     doc["person"] = person_document(case.person)
     doc["screenings"] = [screening_document(s) for s in case.screenings]
-    doc["referrals"] = []
-    doc["consent"] = None
+    from caseapp.referrals import documents as referral_docs
+    from caseapp.referrals import services as referral_services
+
+    doc["referrals"] = [
+        referral_docs.referral_document(r, history=True)
+        for r in referral_services.case_referrals(case)
+    ]
+    doc["consent"] = referral_docs.consent_json(referral_services.current_consent(case))
     doc["history"] = [
         {
             "at": iso(e.occurred_at),
@@ -124,6 +134,4 @@ def case_document(case: Case, history: list[Any]) -> dict[str, Any]:
         }
         for e in history
     ]
-    for extend in CASE_EXTENSIONS:
-        extend(case, doc)
     return doc

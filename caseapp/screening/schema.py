@@ -336,6 +336,10 @@ def parse_screening(payload: Any, *, now: datetime | None = None) -> ScreeningIn
         number = r.text(d, "number", "person.document.number", 40)
         if doc_type not in (None, "none") and not number:
             r.fail("person.document.number", "required when a document type is given")
+        if number and d.get("type") is None and "person.document.type" not in r.errors:
+            r.fail("person.document.type", "required when a number is given")
+        if number and doc_type == "none":
+            r.fail("person.document.number", 'must be empty when the type is "none"')
         if doc_type:
             document = DocumentInput(doc_type, number if doc_type != "none" else None)
     person = PersonInput(

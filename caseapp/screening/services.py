@@ -21,6 +21,8 @@ from caseapp.core.db import keyring, utcnow
 from caseapp.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from caseapp.core.security import Permission, has_permission
 from caseapp.extensions import db
+from caseapp.referrals import services as referrals
+from caseapp.reports import facts as report_facts
 from caseapp.screening import rules
 from caseapp.screening.models import Case, Person, Screening
 from caseapp.screening.schema import (
@@ -140,14 +142,9 @@ def create_screening(actor: User, data: ScreeningInput) -> Screening:
             "rule_version": determination.rule_version,
         },
     )
-    for hook in AFTER_CREATE:
-        hook(actor, screening, data)
+    referrals.plan_for_screening(actor, screening, data.consent)
+    report_facts.record(screening)
     return screening
-
-
-#: Feature packages (referrals, linkage) register what happens after a screening is
-#: stored, in the same transaction, without screening importing them.
-AFTER_CREATE: list[Any] = []
 
 
 def _person(case: Case, p: PersonInput) -> Person:
@@ -339,7 +336,9 @@ def override_determination(
     screening.override_by_id = actor.id
     screening.override_at = utcnow()
     case = screening.case
-    case.determination = status
+    if screening.id == max(s.id for s in case.screenings):
+        case.determination = status  # the case shows its latest screening's status
+    report_facts.update_status(screening)
     case.updated_at = utcnow()
     db.session.flush()
     audit.record(
@@ -396,7 +395,11 @@ def update_case(actor: User, case_uuid: str, payload: Any) -> Case:
                 number = r.text(d, "number", "person.document.number", 40)
                 if doc_type not in (None, "none") and not number:
                     r.fail("person.document.number", "required when a document type is given")
-                person_changes["document"] = DocumentInput(doc_type or "none", number)
+                if number and doc_type == "none":
+                    r.fail("person.document.number", 'must be empty when the type is "none"')
+                person_changes["document"] = (
+                    None if doc_type in (None, "none") else DocumentInput(doc_type, number)
+                )
     if r.errors:
         raise ValidationFailed(r.errors)
 
@@ -417,16 +420,21 @@ def update_case(actor: User, case_uuid: str, payload: Any) -> Case:
     person = case.person
     for key, value in person_changes.items():
         if key == "document":
-            person.document_type = value.type if value else None
-            person.document_number = value.number if value else None
-            person.document_index = document_index(value.number if value else None)
+            new_doc = (value.type, value.number) if value else (None, None)
+            if new_doc == (person.document_type, person.document_number):
+                continue
+            person.document_type, person.document_number = new_doc
+            person.document_index = document_index(new_doc[1])
+        elif getattr(person, key) == value:
+            continue
         else:
             setattr(person, key, value)
         changed.append(f"person.{key}")
     if {"person.given_names", "person.family_names"} & set(changed):
         person.name_index = name_index(person.given_names, person.family_names)
-    case.updated_at = utcnow()
-    db.session.flush()  # bumps case.version (optimistic lock: concurrent writers get 409)
+    if changed:
+        case.updated_at = utcnow()
+        db.session.flush()  # bumps case.version (optimistic lock: concurrent writers get 409)
     audit.record(
         actor,
         "case.update",

@@ -127,12 +127,46 @@ def eligibility_text(service: Any) -> str:
     return ", ".join(parts)
 
 
+def code_label_es(list_name: str, code: str | None) -> str:
+    """Spanish label whatever the UI language (letters go to other institutions)."""
+    from caseapp.core import codes
+
+    if code is None:
+        return "—"
+    try:
+        return codes.get(list_name).label(code, "es")
+    except KeyError:
+        return code
+
+
+def lima_datetime(value: Any) -> str:
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo("America/Lima")).strftime("%d/%m/%Y %H:%M") if value else ""
+
+
+def lima_datetime_iso(value: str | None) -> str:
+    from datetime import datetime
+
+    return lima_datetime(datetime.fromisoformat(value)) if value else ""
+
+
+def lima_date(value: Any) -> str:
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo("America/Lima")).strftime("%d/%m/%Y") if value else ""
+
+
 def template_globals() -> dict[str, Any]:
     return {
         "nav_items": nav_items,
         "role_label": lambda role: ROLE_LABELS.get(role, role),
         "current_locale": locale,
         "code_label": code_label,
+        "code_label_es": code_label_es,
+        "lima_datetime": lima_datetime,
+        "lima_datetime_iso": lima_datetime_iso,
+        "lima_date": lima_date,
         "eligibility_text": eligibility_text,
         "has_permission": lambda role, perm: has_permission(role, Permission(perm)),
     }

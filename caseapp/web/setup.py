@@ -59,11 +59,14 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(Exception, _unexpected_error)
-    from caseapp.web.nav import code_label, template_globals
+    from caseapp.web.nav import code_label, code_label_es, template_globals
 
     app.context_processor(template_globals)
     app.add_template_filter(
         lambda code, list_name: code_label(list_name, code), "code_label_filter"
+    )
+    app.add_template_filter(
+        lambda code, list_name: code_label_es(list_name, code), "code_label_es_filter"
     )
     _register_blueprints(app)
 
@@ -77,12 +80,26 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.directory import api as _directory_api  # noqa: F401
     from caseapp.directory.views import bp as directory_bp
     from caseapp.extensions import csrf
+    from caseapp.referrals import api as _referrals_api  # noqa: F401
+    from caseapp.referrals.views import bp as referrals_bp
     from caseapp.screening import api as _screening_api  # noqa: F401
+    from caseapp.screening.views import bp as screening_bp
+    from caseapp.shelters.views import bp as shelters_bp
     from caseapp.web import api as _web_api  # noqa: F401
     from caseapp.web.views import bp as web_bp
 
     csrf.exempt(api)  # bearer tokens only, no cookies: nothing for CSRF to ride on
-    for bp in (web_bp, accounts_bp, directory_bp, audit_bp, api):
+    blueprints = (
+        web_bp,
+        accounts_bp,
+        directory_bp,
+        audit_bp,
+        screening_bp,
+        referrals_bp,
+        shelters_bp,
+        api,
+    )
+    for bp in blueprints:
         app.register_blueprint(bp)
 
 
@@ -216,9 +233,10 @@ def _domain_error(exc: DomainError) -> Any:
     db.session.rollback()
     if is_api():
         return exc.as_json(), exc.status
-    return render_template(
-        "errors/error.html", status=exc.status, title=None, message=exc.message
-    ), exc.status
+    # Service messages are English (they are the API's); pages explain in the UI language.
+    return render_template("errors/error.html", status=exc.status, title=None, message=None), (
+        exc.status
+    )
 
 
 def _unexpected_error(exc: Exception) -> Any:

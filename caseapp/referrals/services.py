@@ -1,0 +1,725 @@
+"""Referral engine, consent and the referral lifecycle (domain.md §3–5).
+
+Functions take an explicit actor, check organization scope (the referring organization
+manages a referral; the receiving organization accepts or declines it; anyone else gets
+"not found"), record every transition in the referral's history and the audit chain,
+and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from caseapp.accounts.models import Organization, User
+from caseapp.audit import services as audit
+from caseapp.audit.services import Actor
+from caseapp.core import codes
+from caseapp.core.db import utcnow
+from caseapp.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from caseapp.core.security import Permission, has_permission
+from caseapp.directory.hours import parse_hours
+from caseapp.directory.models import Region, Service
+from caseapp.extensions import db
+from caseapp.referrals import rules
+from caseapp.referrals.models import Consent, GapRecord, Referral, ReferralEvent
+from caseapp.screening.models import Case, Screening
+from caseapp.screening.schema import ConsentInput, _Reader, parse_consent
+from caseapp.shelters.models import occupancy_by_service
+
+# -- the directory as the rules see it ---------------------------------------------------
+
+
+def provider_facts() -> list[tuple[rules.ProviderFacts, Service]]:
+    """Every active service with its live occupancy."""
+    services = db.session.scalars(
+        sa.select(Service)
+        .join(Service.organization)
+        .options(joinedload(Service.organization))
+        .where(Service.is_active.is_(True), Organization.is_active.is_(True))
+    ).all()
+    occupancy = occupancy_by_service()
+    return [(service_facts(s, occupancy.get(s.id, 0)), s) for s in services]
+
+
+def service_facts(service: Service, occupancy: int) -> rules.ProviderFacts:
+    org = service.organization
+    return rules.ProviderFacts(
+        code=org.code,
+        name=org.name,
+        service_type=service.service_type,
+        region=org.region_code,
+        hours=parse_hours(service.hours),
+        min_age=service.min_age,
+        max_age=service.max_age,
+        sexes=service.sexes,
+        accepts_transgender=service.accepts_transgender,
+        accepts_foreign=service.accepts_foreign,
+        capacity=service.capacity,
+        occupancy=occupancy,
+        languages=tuple(service.languages),
+        nationalities=tuple(service.nationalities),
+        serves=frozenset(service.serves),
+        is_active=service.is_active and org.is_active,
+    )
+
+
+def region_coords() -> dict[str, tuple[float, float]]:
+    return {r.code: (r.lat, r.lon) for r in db.session.scalars(sa.select(Region))}
+
+
+def referral_facts(screening: Screening, consent: Consent | None) -> rules.ReferralFacts:
+    person = screening.case.person
+    scope = frozenset(consent.scope) if consent is not None and consent.given else None
+    return rules.ReferralFacts(
+        status=screening.effective_status,
+        tags=frozenset(screening.tags),
+        identified_at=screening.identified_at,
+        region=screening.region,
+        age_years=screening.age_years,
+        sex=person.sex,
+        gender_identity=person.gender_identity or "not_specified",
+        nationality=tuple(person.nationality),
+        languages=tuple(person.languages),
+        purposes=frozenset(screening.purposes),
+        indicators=frozenset(screening.indicators),
+        needs=frozenset(screening.needs),
+        pregnant=person.pregnant,
+        identification_context=screening.identification_context or "other",
+        consent_service_types=scope,
+    )
+
+
+# -- consent -----------------------------------------------------------------------------
+
+
+def current_consent(case: Case) -> Consent | None:
+    return db.session.scalar(
+        sa.select(Consent).where(Consent.case_id == case.id).order_by(Consent.id.desc()).limit(1)
+    )
+
+
+def _covers(consent: Consent | None, service_type: str) -> bool:
+    if consent is None or not consent.given:
+        return False
+    return rules.consent_covers(frozenset(consent.scope), service_type)
+
+
+def _store_consent(actor: Actor, case: Case, data: ConsentInput, withdrawal: bool) -> Consent:
+    consent = Consent(
+        case_id=case.id,
+        given=data.given,
+        scope=list(data.scope) if data.given else [],
+        given_by=data.given_by,
+        method=data.method,
+        is_withdrawal=withdrawal,
+        recorded_by_id=actor.id,
+    )
+    db.session.add(consent)
+    db.session.flush()
+    return consent
+
+
+def record_consent(actor: User, case_uuid: str, payload: Any) -> Consent:
+    """Record consent given or refused; ``given: false`` after consent = withdrawal, which
+    cancels every referral not yet accepted and ends receiving organizations' access."""
+    r = _Reader()
+    data = parse_consent(r, payload, "")
+    if r.errors:
+        raise ValidationFailed({k.lstrip("."): v for k, v in r.errors.items()})
+    assert data is not None
+    case = _own_case(actor, case_uuid)
+    if case.status == "closed":
+        raise Conflict("The case is closed", code="case_closed")
+    previous = current_consent(case)
+    withdrawal = not data.given and previous is not None and previous.given
+    consent = _store_consent(actor, case, data, withdrawal)
+    now = utcnow()
+    affected: list[str] = []
+    for referral in _case_referrals(case):
+        if withdrawal:
+            referral.access_revoked_at = referral.access_revoked_at or now
+            if referral.status in rules.NOT_YET_ACCEPTED:
+                _transition(actor, referral, "cancelled", "cancel", reason="consent_withdrawn")
+                affected.append(referral.uuid)
+        elif referral.status == "pending_consent" and _covers(consent, referral.service_type):
+            _transition(actor, referral, "ready", "consent", reason="consent_given")
+            affected.append(referral.uuid)
+    audit.record(
+        actor,
+        "consent.withdraw" if withdrawal else "consent.record",
+        object_type="case",
+        object_id=case.uuid,
+        details={
+            "given": data.given,
+            "scope": list(data.scope),
+            "given_by": data.given_by,
+            "method": data.method,
+            "referrals": affected,
+        },
+    )
+    return consent
+
+
+# -- engine ------------------------------------------------------------------------------
+
+
+def plan_for_screening(actor: User, screening: Screening, consent: ConsentInput | None) -> None:
+    """Called by the screening service in the same transaction: store consent, then the
+    proposed referrals, gaps and alerts of domain.md §3."""
+    case = screening.case
+    stored = _store_consent(actor, case, consent, False) if consent is not None else None
+    facts = referral_facts(screening, stored)
+    providers = provider_facts()
+    by_code = {(f.code, f.service_type): s for f, s in providers}
+    plan = rules.plan_referrals(facts, [f for f, _ in providers], region_coords())
+    now = utcnow()
+    for proposal in plan.proposals:
+        service = (
+            by_code.get((proposal.provider.code, proposal.service_type))
+            if proposal.provider
+            else None
+        )
+        referral = Referral(
+            case_id=case.id,
+            screening_id=screening.id,
+            referring_org_id=screening.organization_id,
+            provider_org_id=service.organization_id if service else None,
+            provider_service_id=service.id if service else None,
+            rule=proposal.rule,
+            service_type=proposal.service_type,
+            priority=proposal.priority,
+            requires_consent=proposal.requires_consent,
+            status=rules.initial_status(
+                has_provider=service is not None,
+                requires_consent=proposal.requires_consent,
+                consent_ok=_covers(stored, proposal.service_type),
+            ),
+            # §5: due from creation; the rules measure it from identification, so keep the
+            # later of the two (a screening recorded days later still gets its 24/72 h).
+            due_at=max(proposal.due_at, now + (proposal.due_at - screening.identified_at)),
+            interpreter_language=proposal.interpreter_language,
+            reasons=[r.as_dict() for r in proposal.reasons],
+            gap=proposal.gap.as_dict() if proposal.gap else None,
+        )
+        db.session.add(referral)
+        db.session.flush()
+        _event(actor, referral, None, referral.status, "create", reason=proposal.rule)
+    for gap in plan.gaps:
+        db.session.add(
+            GapRecord(
+                case_id=case.id,
+                screening_id=screening.id,
+                organization_id=screening.organization_id,
+                code=gap.code,
+                service_type=gap.service_type,
+                region=screening.region,
+                tags=list(screening.tags),
+                es=gap.es,
+                en=gap.en,
+                next_opening=gap.next_opening,
+            )
+        )
+    alerts = list(screening.alerts)
+    for alert in plan.alerts:
+        if alert.code not in alerts:
+            alerts.append(alert.code)
+    if (
+        any(r.status == "pending_consent" for r in _case_referrals(case))
+        and "consent_missing" not in alerts
+    ):
+        alerts.append("consent_missing")
+    screening.alerts = alerts
+    db.session.flush()
+
+
+# -- lifecycle ---------------------------------------------------------------------------
+
+
+def _event(
+    actor: Actor | None,
+    referral: Referral,
+    from_status: str | None,
+    to_status: str,
+    action: str,
+    *,
+    reason: str | None = None,
+    note: str | None = None,
+) -> None:
+    db.session.add(
+        ReferralEvent(
+            referral_id=referral.id,
+            from_status=from_status,
+            to_status=to_status,
+            action=action,
+            reason=reason,
+            note=note,
+            actor_user_id=getattr(actor, "id", None),
+            actor_org_id=getattr(actor, "organization_id", None),
+        )
+    )
+
+
+def _transition(
+    actor: Actor | None,
+    referral: Referral,
+    to_status: str,
+    action: str,
+    *,
+    reason: str | None = None,
+    note: str | None = None,
+    flagged: bool = False,
+) -> None:
+    from_status = referral.status
+    referral.status = to_status
+    referral.updated_at = utcnow()
+    _event(actor, referral, from_status, to_status, action, reason=reason, note=note)
+    audit.record(
+        actor,
+        f"referral.{action}",
+        object_type="case",
+        object_id=referral.case.uuid,
+        details={"referral": referral.uuid, "from": from_status, "to": to_status, "reason": reason},
+        flagged=flagged,
+    )
+
+
+def _own_case(actor: User, case_uuid: str) -> Case:
+    case = db.session.scalar(
+        sa.select(Case).where(Case.uuid == case_uuid, Case.organization_id == actor.organization_id)
+    )
+    if case is None:
+        raise NotFound("Case not found")
+    return case
+
+
+def _case_referrals(case: Case) -> list[Referral]:
+    return list(
+        db.session.scalars(
+            sa.select(Referral).where(Referral.case_id == case.id).order_by(Referral.id)
+        )
+    )
+
+
+def case_referrals(case: Case) -> list[Referral]:
+    return _case_referrals(case)
+
+
+#: A receiving organization sees a referral only once it was sent to them: a proposal
+#: still waiting for consent must not expose the person's data to anyone.
+RECEIVER_VISIBLE = frozenset({"sent", "accepted", "declined", "completed"})
+
+
+def visible_to_receiver(referral: Referral, actor: Actor) -> bool:
+    return (
+        referral.provider_org_id == actor.organization_id
+        and referral.status in RECEIVER_VISIBLE
+        and referral.access_revoked_at is None
+    )
+
+
+def find_referral(actor: User, referral_uuid: str) -> tuple[Referral, str]:
+    """The referral and the actor's side of it: ``referring`` or ``receiving``."""
+    referral = db.session.scalar(sa.select(Referral).where(Referral.uuid == referral_uuid))
+    if referral is None:
+        raise NotFound("Referral not found")
+    if referral.referring_org_id == actor.organization_id:
+        return referral, "referring"
+    if visible_to_receiver(referral, actor):
+        return referral, "receiving"
+    raise NotFound("Referral not found")
+
+
+def get_referral(actor: User, referral_uuid: str) -> tuple[Referral, str]:
+    referral, side = find_referral(actor, referral_uuid)
+    audit.record(
+        actor,
+        "referral.read",
+        object_type="case",
+        object_id=referral.case.uuid,
+        details={"referral": referral.uuid, "view": side},
+    )
+    return referral, side
+
+
+def _require(side: str, wanted: str, action: str) -> None:
+    if side != wanted:
+        who = "the referring" if wanted == "referring" else "the receiving"
+        raise Forbidden(f"Only {who} organization can {action} this referral")
+
+
+def _check_state(referral: Referral, action: str) -> None:
+    if referral.status not in rules.TRANSITIONS[action]:
+        raise Conflict(
+            f"Cannot {action} a referral that is {referral.status}",
+            code="invalid_state",
+            status=referral.status,
+        )
+
+
+def send(
+    actor: User,
+    referral_uuid: str,
+    *,
+    override_justification: str | None = None,
+    risk_notes: str | None = None,
+) -> Referral:
+    """Send to the provider. Adults' referrals need consent covering the service type
+    (409 consent_required) unless a supervisor overrides with a justification."""
+    referral, side = find_referral(actor, referral_uuid)
+    _require(side, "referring", "send")
+    _check_state(referral, "send")
+    if referral.provider_org_id is None:
+        raise Conflict("Choose a provider first", code="no_provider")
+    errors: dict[str, list[str]] = {}
+    if risk_notes is not None and (not isinstance(risk_notes, str) or len(risk_notes) > 2000):
+        errors["risk_notes"] = ["text of at most 2000 characters"]
+    if override_justification is not None and (
+        not isinstance(override_justification, str) or len(override_justification.strip()) < 10
+    ):
+        errors["consent_override_justification"] = ["explain why (at least 10 characters)"]
+    if errors:
+        raise ValidationFailed(errors)
+    overridden = False
+    if referral.requires_consent and not _covers(
+        current_consent(referral.case), referral.service_type
+    ):
+        if override_justification is None:
+            raise Conflict(
+                "Consent covering this referral is missing: record the person's consent "
+                "first (or a supervisor may override in an emergency, with a justification).",
+                code="consent_required",
+            )
+        if not has_permission(actor.role, Permission.CONSENT_OVERRIDE):
+            raise Forbidden("Only a supervisor can send without consent")
+        overridden = True
+    referral.consent_overridden = overridden
+    referral.risk_notes = risk_notes.strip() if risk_notes else referral.risk_notes
+    referral.sent_at = utcnow()
+    _transition(
+        actor,
+        referral,
+        "sent",
+        "send",
+        reason="consent_override" if overridden else None,
+        note=override_justification,
+        flagged=overridden,
+    )
+    return referral
+
+
+def assign(actor: User, referral_uuid: str, provider_code: Any) -> Referral:
+    referral, side = find_referral(actor, referral_uuid)
+    _require(side, "referring", "assign")
+    _check_state(referral, "assign")
+    if not isinstance(provider_code, str) or not provider_code:
+        raise ValidationFailed({"provider": ["required: the provider's directory code"]})
+    candidates = [
+        (f, s)
+        for f, s in provider_facts()
+        if f.code == provider_code and f.service_type == referral.service_type
+    ]
+    if not candidates:
+        raise ValidationFailed(
+            {
+                "provider": [
+                    f"no active {referral.service_type} provider with code {provider_code!r}"
+                ]
+            }
+        )
+    facts, service = candidates[0]
+    ok, why = rules.eligible(
+        facts, referral_facts(referral.screening, current_consent(referral.case))
+    )
+    if not ok:
+        raise ValidationFailed({"provider": [f"not eligible for this person: {why}"]})
+    if not facts.has_free_capacity:
+        raise ValidationFailed({"provider": ["has no free capacity"]})
+    referral.provider_org_id = service.organization_id
+    referral.provider_service_id = service.id
+    referral.gap = None
+    new_status = rules.initial_status(
+        has_provider=True,
+        requires_consent=referral.requires_consent,
+        consent_ok=_covers(current_consent(referral.case), referral.service_type),
+    )
+    _transition(actor, referral, new_status, "assign", reason=provider_code)
+    return referral
+
+
+def accept(actor: User, referral_uuid: str) -> Referral:
+    referral, side = find_referral(actor, referral_uuid)
+    _require(side, "receiving", "accept")
+    _check_state(referral, "accept")
+    referral.accepted_at = utcnow()
+    _transition(actor, referral, "accepted", "accept")
+    return referral
+
+
+@dataclass(frozen=True)
+class DeclineResult:
+    """The declined referral, its replacement (with the next provider, or unassigned when
+    none is left) and the gap that explains a missing provider."""
+
+    declined: Referral
+    rerouted_to: Referral
+    gap: dict[str, Any] | None
+
+
+def decline(actor: User, referral_uuid: str, reason: Any, note: Any = None) -> DeclineResult:
+    """Decline with a reason; the engine proposes the next eligible provider (a new
+    referral linked to this one) or records the gap (domain.md §5)."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(reason, str) or reason not in codes.get("decline_reason"):
+        errors["reason"] = ["required: no_capacity, not_eligible, unreachable or other"]
+    if note is not None and (not isinstance(note, str) or len(note) > 2000):
+        errors["note"] = ["text of at most 2000 characters"]
+    if errors:
+        raise ValidationFailed(errors)
+    referral, side = find_referral(actor, referral_uuid)
+    _require(side, "receiving", "decline")
+    _check_state(referral, "decline")
+    referral.decline_reason = reason
+    _transition(actor, referral, "declined", "decline", reason=reason, note=note)
+
+    declined_codes = {referral.provider_org.code} if referral.provider_org else set()
+    chain = referral.previous
+    while chain is not None:
+        if chain.status == "declined" and chain.provider_org is not None:
+            declined_codes.add(chain.provider_org.code)
+        chain = chain.previous
+    consent = current_consent(referral.case)
+    facts = referral_facts(referral.screening, consent)
+    providers = provider_facts()
+    chosen, gap = rules.choose_provider(
+        referral.service_type,
+        facts,
+        [f for f, _ in providers],
+        region_coords(),
+        exclude_codes=frozenset(declined_codes),
+    )
+    service = next(
+        (
+            s
+            for f, s in providers
+            if chosen and f.code == chosen.code and f.service_type == chosen.service_type
+        ),
+        None,
+    )
+    now = utcnow()
+    due = timedelta(hours=24 if referral.priority == "mandatory" else 72)
+    new = Referral(
+        case_id=referral.case_id,
+        screening_id=referral.screening_id,
+        referring_org_id=referral.referring_org_id,
+        provider_org_id=service.organization_id if service else None,
+        provider_service_id=service.id if service else None,
+        previous_id=referral.id,
+        rule=referral.rule,
+        service_type=referral.service_type,
+        priority=referral.priority,
+        requires_consent=referral.requires_consent,
+        status=rules.initial_status(
+            has_provider=service is not None,
+            requires_consent=referral.requires_consent,
+            consent_ok=_covers(consent, referral.service_type),
+        ),
+        due_at=now + due,
+        interpreter_language=referral.interpreter_language,
+        reasons=list(referral.reasons),
+        gap=gap.as_dict() if gap else None,
+        risk_notes=referral.risk_notes,
+    )
+    db.session.add(new)
+    db.session.flush()
+    _event(actor, new, None, new.status, "reroute", reason=f"declined:{reason}")
+    if gap is not None:
+        screening = referral.screening
+        db.session.add(
+            GapRecord(
+                case_id=referral.case_id,
+                screening_id=screening.id,
+                referral_id=new.id,
+                organization_id=referral.referring_org_id,
+                code=gap.code,
+                service_type=gap.service_type,
+                region=screening.region,
+                tags=list(screening.tags),
+                es=gap.es,
+                en=gap.en,
+                next_opening=gap.next_opening,
+            )
+        )
+    audit.record(
+        actor,
+        "referral.reroute",
+        object_type="case",
+        object_id=referral.case.uuid,
+        details={
+            "from": referral.uuid,
+            "to": new.uuid,
+            "provider": chosen.code if chosen else None,
+            "gap": gap.code if gap else None,
+        },
+    )
+    return DeclineResult(referral, new, gap.as_dict() if gap else None)
+
+
+def complete(actor: User, referral_uuid: str) -> Referral:
+    referral, side = find_referral(actor, referral_uuid)
+    _require(side, "receiving", "complete")
+    _check_state(referral, "complete")
+    _transition(actor, referral, "completed", "complete")
+    return referral
+
+
+def cancel(actor: User, referral_uuid: str, reason: Any) -> Referral:
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 200:
+        raise ValidationFailed({"reason": ["required: why the referral is cancelled"]})
+    referral, side = find_referral(actor, referral_uuid)
+    _require(side, "referring", "cancel")
+    _check_state(referral, "cancel")
+    _transition(
+        actor, referral, "cancelled", "cancel", reason=reason.strip()[:40], note=reason.strip()
+    )
+    return referral
+
+
+# -- lists, overdue, escalation ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferralFilters:
+    direction: str = "outgoing"
+    status: str | None = None
+    overdue: bool = False
+
+
+def parse_referral_filters(args: Mapping[str, str]) -> ReferralFilters:
+    errors: dict[str, list[str]] = {}
+    for key in args:
+        if key not in ("direction", "status", "overdue"):
+            errors[key] = ["unknown parameter"]
+    direction = args.get("direction", "outgoing")
+    if direction not in ("outgoing", "incoming"):
+        errors["direction"] = ["must be outgoing or incoming"]
+    status = args.get("status") or None
+    if status and status not in codes.get("referral_status"):
+        errors["status"] = [f"unknown status {status!r}"]
+    overdue_raw = (args.get("overdue") or "false").lower()
+    if overdue_raw not in ("true", "false", "1", "0"):
+        errors["overdue"] = ["must be true or false"]
+    if errors:
+        raise ValidationFailed(errors)
+    return ReferralFilters(direction, status, overdue_raw in ("true", "1"))
+
+
+def list_referrals(
+    actor: User, filters: ReferralFilters, page: int, per_page: int, now: datetime | None = None
+) -> tuple[list[Referral], int]:
+    now = now or utcnow()
+    stmt = sa.select(Referral)
+    if filters.direction == "incoming":
+        stmt = stmt.where(
+            Referral.provider_org_id == actor.organization_id,
+            Referral.status.in_(RECEIVER_VISIBLE),
+            Referral.access_revoked_at.is_(None),
+        )
+    else:
+        stmt = stmt.where(Referral.referring_org_id == actor.organization_id)
+    if filters.status:
+        stmt = stmt.where(Referral.status == filters.status)
+    if filters.overdue:
+        stmt = stmt.where(Referral.status.in_(("ready", "sent")), Referral.due_at < now)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    rows = list(
+        db.session.scalars(
+            stmt.order_by(Referral.due_at, Referral.id)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    audit.record(
+        actor,
+        "referral.list",
+        object_type="referral",
+        details={"direction": filters.direction, "count": len(rows)},
+    )
+    return rows, total
+
+
+def overdue_mandatory(now: datetime, org_id: int | None = None) -> list[Referral]:
+    stmt = sa.select(Referral).where(
+        Referral.priority == "mandatory",
+        Referral.status.in_(("ready", "sent")),
+        Referral.due_at < now,
+    )
+    if org_id is not None:
+        stmt = stmt.where(Referral.referring_org_id == org_id)
+    return list(db.session.scalars(stmt.order_by(Referral.due_at)))
+
+
+def escalate_overdue(actor: Actor | None, now: datetime | None = None) -> list[Referral]:
+    """Escalate overdue mandatory referrals (once each) to the referring organization's
+    supervisors: an inbox item and a flagged audit event. Safe to run from cron."""
+    now = now or utcnow()
+    escalated = []
+    for referral in overdue_mandatory(now):
+        if referral.escalated_at is not None:
+            continue
+        referral.escalated_at = now
+        _event(
+            actor,
+            referral,
+            referral.status,
+            referral.status,
+            "escalate",
+            reason="overdue_mandatory_referral",
+        )
+        audit.record(
+            actor,
+            "referral.escalate",
+            object_type="case",
+            object_id=referral.case.uuid,
+            details={
+                "referral": referral.uuid,
+                "due_at": referral.due_at.isoformat(),
+                "org": referral.referring_org_id,
+            },
+            flagged=True,
+        )
+        escalated.append(referral)
+    db.session.flush()
+    return escalated
+
+
+def escalation_inbox(actor: User, now: datetime | None = None) -> list[Referral]:
+    if not has_permission(actor.role, Permission.ESCALATION_INBOX):
+        raise Forbidden("Only supervisors see escalations")
+    rows = [r for r in overdue_mandatory(now or utcnow(), actor.organization_id)]
+    audit.record(
+        actor, "referral.escalations_read", object_type="referral", details={"count": len(rows)}
+    )
+    return rows
+
+
+def providers_for(referral: Referral) -> list[rules.ProviderFacts]:
+    """Eligible providers with space for this referral's type, nearest first (assign UI)."""
+    facts = referral_facts(referral.screening, current_consent(referral.case))
+    coords = region_coords()
+    out: list[rules.ProviderFacts] = []
+    remaining = [f for f, _ in provider_facts() if f.service_type == referral.service_type]
+    exclude: set[str] = set()
+    while True:
+        chosen, _gap = rules.choose_provider(
+            referral.service_type, facts, remaining, coords, exclude_codes=frozenset(exclude)
+        )
+        if chosen is None or len(out) >= 10:
+            return out
+        out.append(chosen)
+        exclude.add(chosen.code)

@@ -1,0 +1,210 @@
+"""Privacy-preserving record linkage: unduplicated persons across organizations (reports.md §3).
+
+Pure except for `hmac`/`hashlib`. Screening stores only the keyed pseudonyms made here;
+`link` groups screenings into persons from those pseudonyms alone.
+
+Three match keys, each an HMAC-SHA256 of a purpose-prefixed message, so a document
+pseudonym can never equal a name pseudonym and a leaked table cannot be joined to
+another system's plain SHA-256 of the same document:
+
+- `doc`: document type + normalized number (`normalize_document`).
+- `name_dob`: normalized full name (`normalize_name`) + ISO date of birth.
+- `name_sex_year`: normalized full name + sex only. The birth year is kept beside it as a
+  small integer (`Pseudonyms.birth_year`) because the rule "birth years within one year"
+  needs arithmetic, which a hash of the year would not allow; bucket keys for
+  year-1/year/year+1 would also chain 1990 to 1992. A birth year and a sex alone
+  identify nobody.
+
+Name keys need at least two name parts after normalization: "MARIA" + a birth date would
+merge strangers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import TypeVar
+
+LINKAGE_VERSION = "v1"
+
+# Particles are dropped: registers write "María de los Ángeles del Castillo" as well as
+# "Maria Angeles Castillo", and dropping is robust to both. "SAN"/"SANTA" stay: they are
+# part of surnames such as San Martín or Santa Cruz and "MARTIN" alone is another surname.
+PARTICLES = frozenset(
+    {"DA", "DAS", "DE", "DEL", "DELLA", "DEN", "DER", "DI", "DO", "DOS", "DU", "E"}
+    | {"LA", "LAS", "LE", "LO", "LOS", "VAN", "VON", "Y"}
+)
+_APOSTROPHES = frozenset("'’‘`´ʼ")
+_FOLD = str.maketrans({"Ø": "O", "Đ": "D", "Ł": "L", "Æ": "AE", "Œ": "OE", "Þ": "TH"})
+_SEXES_FOR_MATCHING = frozenset({"F", "M", "intersex"})
+
+# Numbers that are all digits and whose leading zeros are only padding (they are
+# integers in the issuing register), so "01234567" and "1234567" are one DNI.
+_NUMERIC_DOCUMENTS = frozenset({"dni", "carne_extranjeria", "ptp", "cedula_foreign"})
+_PLACEHOLDERS = frozenset({"123456", "1234567", "12345678", "123456789", "87654321"})
+_DNI_WITH_CHECK = re.compile(r"^\s*(\d{1,8})\s*[-/]\s*[0-9A-Ka-k]\s*$")
+
+RecordId = TypeVar("RecordId", int, str)
+
+
+@dataclass(frozen=True, slots=True)
+class Pseudonyms:
+    """What screening stores for linkage: keyed hashes, a birth year and a sex code."""
+
+    doc: str | None
+    name_dob: str | None
+    name_sex_year: str | None
+    birth_year: int | None
+    sex: str | None
+
+
+def normalize_name(given_names: str | None, family_names: str | None) -> str:
+    """Upper-case name parts, accents, punctuation and particles removed, sorted.
+
+    Sorting makes "QUISPE MAMANI, ROSA" equal "Rosa Quispe Mamani" (given and family
+    names swapped, or the two surnames in the other order). If a name is made only of
+    particles ("De La"), they are kept rather than returning nothing.
+    """
+    text = f"{given_names or ''} {family_names or ''}"
+    text = "".join("" if ch in _APOSTROPHES else ch for ch in text)  # O'Neill -> ONEILL
+    decomposed = unicodedata.normalize("NFKD", text.upper().translate(_FOLD))
+    cleaned = "".join(
+        ch if ch.isalnum() else " " for ch in decomposed if not unicodedata.combining(ch)
+    )
+    parts = cleaned.upper().translate(_FOLD).split()
+    kept = [p for p in parts if p not in PARTICLES] or parts
+    return " ".join(sorted(kept))
+
+
+def normalize_document(doc_type: str | None, number: str | None) -> str | None:
+    """`"type:NUMBER"` with separators removed, or `None` when it cannot identify anyone.
+
+    Leading zeros are removed only for all-digit numbers of the national numbering systems
+    (`_NUMERIC_DOCUMENTS`); passport and "other" numbers are alphanumeric and a zero there
+    is a character. A DNI written with its check digit ("12345678-9") loses the check
+    digit, which only some forms ask for. Placeholders that data entry uses for "no
+    document" (`00000000`, `99999999`, `12345678`, "S/N", "SIN DOCUMENTO") return `None`:
+    linking on them would merge everyone who has none into one person.
+    """
+    kind = (doc_type or "").strip().lower()
+    if not kind or kind == "none" or not number:
+        return None
+    if kind == "dni" and (m := _DNI_WITH_CHECK.match(number)):
+        number = m.group(1)
+    decomposed = unicodedata.normalize("NFKD", number.upper())
+    cleaned = "".join(ch for ch in decomposed if ch.isalnum() and ch.isascii())
+    if kind in _NUMERIC_DOCUMENTS and cleaned.isdigit():
+        cleaned = cleaned.lstrip("0")
+    if (
+        len(cleaned) < 4
+        or not any(ch.isdigit() for ch in cleaned)
+        or len(set(cleaned)) == 1
+        or cleaned in _PLACEHOLDERS
+    ):
+        return None
+    return f"{kind}:{cleaned}"
+
+
+def pseudonyms(
+    index_key: bytes,
+    *,
+    doc_type: str | None,
+    doc_number: str | None,
+    given_names: str | None,
+    family_names: str | None,
+    date_of_birth: date | None,
+    sex: str | None,
+    birth_year: int | None,
+) -> Pseudonyms:
+    """Keyed pseudonyms of one screening; each is `None` when its inputs are missing.
+
+    With a date of birth, its year is the birth year. Only `F`, `M` and `intersex` take
+    part in the name + sex + year key: `unknown` is not "the same sex".
+    """
+    if len(index_key) < 32:
+        raise ValueError("the linkage index key must be at least 32 bytes")
+    doc = normalize_document(doc_type, doc_number)
+    name = normalize_name(given_names, family_names)
+    has_full_name = len(name.split()) >= 2
+    year = date_of_birth.year if date_of_birth is not None else birth_year
+    matchable_sex = sex if sex in _SEXES_FOR_MATCHING else None
+    return Pseudonyms(
+        doc=_mac(index_key, "doc", doc) if doc else None,
+        name_dob=(
+            _mac(index_key, "name_dob", name, date_of_birth.isoformat())
+            if has_full_name and date_of_birth is not None
+            else None
+        ),
+        name_sex_year=(
+            _mac(index_key, "name_sex", name, matchable_sex)
+            if has_full_name and matchable_sex is not None and year is not None
+            else None
+        ),
+        birth_year=year,
+        sex=sex,
+    )
+
+
+def _mac(key: bytes, purpose: str, *fields: str) -> str:
+    # Unit separator (0x1f) cannot occur in a normalized field, so fields cannot run together.
+    message = "\x1f".join((f"ruta-linkage-{LINKAGE_VERSION}", purpose, *fields))
+    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def link(records: Iterable[tuple[RecordId, Pseudonyms]]) -> dict[RecordId, RecordId]:
+    """Map each record id to its person id: the smallest record id of its component.
+
+    Two records match on the same `doc`, the same `name_dob`, or the same `name_sex_year`
+    with birth years at most one apart (the key already includes the sex); matches are
+    transitive. Buckets per key make it linear in the number of records.
+    """
+    ids: list[RecordId] = []
+    parent: list[int] = []
+
+    def find(i: int) -> int:
+        root = i
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
+        return root
+
+    def union(a: int, b: int) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[rb] = ra
+
+    by_doc: dict[str, int] = {}
+    by_name_dob: dict[str, int] = {}
+    by_name_sex: dict[str, dict[int, int]] = {}
+    seen: set[RecordId] = set()
+    for record_id, p in records:
+        if record_id in seen:
+            raise ValueError(f"duplicate record id {record_id!r}")
+        seen.add(record_id)
+        i = len(ids)
+        ids.append(record_id)
+        parent.append(i)
+        if p.doc is not None:
+            union(by_doc.setdefault(p.doc, i), i)
+        if p.name_dob is not None:
+            union(by_name_dob.setdefault(p.name_dob, i), i)
+        if p.name_sex_year is not None and p.birth_year is not None:
+            years = by_name_sex.setdefault(p.name_sex_year, {})
+            for y in (p.birth_year - 1, p.birth_year + 1):
+                if (j := years.get(y)) is not None:
+                    union(j, i)
+            union(years.setdefault(p.birth_year, i), i)
+
+    smallest: dict[int, RecordId] = {}
+    roots = [find(i) for i in range(len(ids))]
+    for i, root in enumerate(roots):
+        current = smallest.get(root)
+        if current is None or ids[i] < current:
+            smallest[root] = ids[i]
+    return {ids[i]: smallest[root] for i, root in enumerate(roots)}

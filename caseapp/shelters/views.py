@@ -1,0 +1,78 @@
+"""Shelter page: capacity and live occupancy, current residents, discharge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from caseapp.core import codes
+from caseapp.core.errors import Conflict, ValidationFailed
+from caseapp.core.security import Permission, requires
+from caseapp.directory.models import Service
+from caseapp.extensions import db
+from caseapp.referrals.forms import DischargeForm
+from caseapp.shelters import services
+from caseapp.shelters.models import occupancy_by_service
+from caseapp.web.forms import apply_errors, lima_iso
+
+bp = Blueprint("shelters", __name__, url_prefix="/shelters")
+
+
+def _page(form: DischargeForm | None = None, status: int = 200, error: str | None = None) -> Any:
+    own = db.session.scalars(
+        sa.select(Service).where(
+            Service.organization_id == current_user.organization_id,
+            Service.service_type.in_(codes.RESIDENTIAL_SERVICES),
+        )
+    ).all()
+    occupancy = occupancy_by_service([s.id for s in own]) if own else {}
+    admissions = services.admissions_of(current_user)
+    form = form or DischargeForm()
+    form.reason.choices = codes.get("discharge_reason").choices(str(get_locale() or "es"))
+    return render_template(
+        "shelters/index.html",
+        services=own,
+        occupancy=occupancy,
+        admissions=admissions,
+        form=form,
+        error=error,
+    ), status
+
+
+@bp.get("/")
+@requires(Permission.ADMISSION_MANAGE)
+def index() -> Any:
+    page = _page()
+    db.session.commit()
+    return page
+
+
+@bp.post("/admissions/<admission_id>/discharge")
+@requires(Permission.ADMISSION_MANAGE)
+def discharge(admission_id: str) -> Any:
+    form = DischargeForm()
+    form.reason.choices = codes.get("discharge_reason").choices(str(get_locale() or "es"))
+    if not form.validate_on_submit():
+        return _page(form, 422)
+    payload: dict[str, Any] = {"reason": form.reason.data}
+    if form.discharged_at.data:
+        payload["discharged_at"] = lima_iso(form.discharged_at.data)
+    if form.note.data:
+        payload["note"] = form.note.data
+    try:
+        services.discharge(current_user, admission_id, payload)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        apply_errors(form, exc)
+        return _page(form, 422)
+    except Conflict as exc:
+        db.session.rollback()
+        return _page(form, 409, error=exc.message)
+    db.session.commit()
+    flash(_("Egreso registrado."), "success")
+    return redirect(url_for("shelters.index"))
