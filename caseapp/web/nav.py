@@ -36,6 +36,18 @@ NAV: list[NavEntry] = [
         Permission.REFERRAL_RECEIVE,
     ),
     NavEntry(
+        "referrals.outgoing",
+        _l("Derivaciones enviadas"),
+        _l("Seguimiento de las derivaciones de su organización."),
+        Permission.CASE_READ,
+    ),
+    NavEntry(
+        "shelters.index",
+        _l("Albergue"),
+        _l("Plazas, ingresos y egresos."),
+        Permission.ADMISSION_MANAGE,
+    ),
+    NavEntry(
         "referrals.escalations",
         _l("Escalamientos"),
         _l("Derivaciones obligatorias vencidas."),
