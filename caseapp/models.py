@@ -1,6 +1,6 @@
 """Import every model so Alembic and the app see the whole schema."""
 
-from caseapp.accounts.models import ApiToken, LoginThrottle, Organization, User
+from caseapp.accounts.models import ApiToken, LoginThrottle, Organization, RecoveryCode, User
 from caseapp.audit.models import AuditEvent
 from caseapp.core.idempotency import IdempotencyRecord
 from caseapp.directory.models import CodeLabel, Region, Service
@@ -21,6 +21,7 @@ __all__ = [
     "LoginThrottle",
     "Organization",
     "Person",
+    "RecoveryCode",
     "Referral",
     "ReferralEvent",
     "Region",

@@ -37,6 +37,12 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connectable = target_db.engine
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild tables (copy, drop, rename); with foreign keys on,
+            # dropping a referenced table fails. Turn them off outside any transaction and
+            # check the whole database afterwards instead.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         args = {
             "compare_type": True,
             "render_item": render_item,
@@ -46,6 +52,12 @@ def run_migrations_online() -> None:
         context.configure(connection=connection, target_metadata=target_db.metadata, **args)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.commit()
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+            if problems:
+                raise RuntimeError(f"foreign key violations after migration: {problems[:5]}")
 
 
 if context.is_offline_mode():

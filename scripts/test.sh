@@ -17,6 +17,8 @@ step() { echo "== $*"; "$@" || failed=1; }
 
 step .venv/bin/ruff check caseapp tests benchmarks migrations/env.py
 step .venv/bin/mypy caseapp
+step .venv/bin/bandit -q -r caseapp -lll
+step scripts/audit_deps.sh
 step scripts/i18n.sh --check
 step env -u CASEAPP_TEST_DATABASE_URL .venv/bin/pytest -q "$@"
 if [ -n "${CASEAPP_TEST_DATABASE_URL:-}" ]; then

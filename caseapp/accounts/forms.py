@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from caseapp.core.security import ROLES
 
@@ -38,4 +38,12 @@ class UserCreateForm(FlaskForm):
     org = SelectField(_l("Organización"), validators=[DataRequired()])
     password = PasswordField(
         _l("Contraseña inicial"), validators=[DataRequired(), Length(min=12, max=1000)]
+    )
+
+
+class TwoFactorForm(FlaskForm):
+    code = StringField(
+        _l("Código de verificación"),
+        validators=[Optional(), Length(max=20)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autocapitalize": "off"},
     )

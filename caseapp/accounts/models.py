@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from caseapp.core.db import UTCDateTime, new_uuid, utcnow
+from caseapp.core.db import EncryptedText, UTCDateTime, new_uuid, utcnow
 from caseapp.extensions import db
 
 if TYPE_CHECKING:
@@ -57,6 +57,11 @@ class User(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # two-factor sign-in (TOTP, RFC 6238)
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText("users.totp_secret"))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: last accepted 30-second time step: a code is never accepted twice (replay)
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     organization: Mapped[Organization] = relationship()
 
@@ -81,6 +86,18 @@ class User(db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class RecoveryCode(db.Model):  # type: ignore[name-defined]
+    """One-time codes for a lost authenticator; only their SHA-256 is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ApiToken(db.Model):  # type: ignore[name-defined]

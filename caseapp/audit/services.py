@@ -14,6 +14,7 @@ from datetime import UTC
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from caseapp.audit.models import AuditEvent
 from caseapp.core.db import utcnow
@@ -65,6 +66,9 @@ def compute_hash(event: AuditEvent) -> str:
     return hashlib.sha256(_canonical(event)).hexdigest()
 
 
+_PENDING = "caseapp_audit_pending"
+
+
 def record(
     actor: Actor | None,
     action: str,
@@ -73,32 +77,58 @@ def record(
     object_id: str | int = "",
     details: Mapping[str, Any] | None = None,
     flagged: bool = False,
-) -> AuditEvent:
-    """Append one event to the chain in the current transaction (never commits)."""
-    session = db.session
+) -> None:
+    """Audit one action as part of the current transaction (never commits).
+
+    The event is chained when the transaction commits (``before_commit`` below), so the
+    chain's lock is held only for the commit itself, not for the whole request; if the
+    transaction rolls back, the event goes with it.
+    """
+    session = db.session()
+    session.info.setdefault(_PENDING, []).append(
+        {
+            "occurred_at": utcnow(),
+            "actor_user_id": getattr(actor, "id", None),
+            "actor_email": getattr(actor, "email", "") or "",
+            "actor_org_id": getattr(actor, "organization_id", None),
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "details": json.dumps(dict(details or {}), sort_keys=True, separators=(",", ":")),
+            "is_flagged": flagged,
+        }
+    )
+
+
+def pending_count() -> int:
+    return len(db.session().info.get(_PENDING, ()))
+
+
+def _append_pending(session: Session) -> None:
+    """Chain the transaction's pending events, serialized across writers."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_ID})
     last = session.execute(
         sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    event = AuditEvent(
-        seq=seq,
-        occurred_at=utcnow(),
-        actor_user_id=getattr(actor, "id", None),
-        actor_email=getattr(actor, "email", "") or "",
-        actor_org_id=getattr(actor, "organization_id", None),
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        details=json.dumps(dict(details or {}), sort_keys=True, separators=(",", ":")),
-        is_flagged=flagged,
-        prev_hash=prev,
-    )
-    event.hash = compute_hash(event)
-    session.add(event)
+    seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+    for fields in pending:
+        seq += 1
+        event = AuditEvent(seq=seq, prev_hash=prev, **fields)
+        event.hash = prev = compute_hash(event)
+        session.add(event)
     session.flush()
-    return event
+
+
+def _discard_pending(session: Session, *_args: Any) -> None:
+    session.info.pop(_PENDING, None)
+
+
+sa.event.listen(Session, "before_commit", _append_pending)
+sa.event.listen(Session, "after_soft_rollback", _discard_pending)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,11 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(referrals_group)
     app.cli.add_command(reports_group)
+    from caseapp.reports.cli import synth
+
+    app.cli.add_command(synth)
+    from caseapp.maintenance.cli import register as register_maintenance
+    register_maintenance(app)  # keys, backup, retention
 
 
 def _fail(message: str) -> None:
@@ -336,3 +341,19 @@ def reports_rebuild() -> None:
     screenings, persons = facts.relink_all()
     db.session.commit()
     click.echo(f"wrote {len(missing)} missing facts; {screenings} screenings, {persons} persons")
+
+
+@users.command("reset-2fa")
+@click.argument("email")
+@click.option("--reason", required=True, help="Why (lost phone, …); kept in the audit log.")
+def reset_two_factor(email: str, reason: str) -> None:
+    """Remove a user's two-factor enrolment (lost phone). They must enrol again."""
+    from caseapp.accounts import services, two_factor
+
+    user = services.get_user_by_email(email)
+    if user is None:
+        _fail(f"no user {email}")
+        return
+    two_factor.disable(user, SYSTEM, reason=reason)
+    db.session.commit()
+    click.echo(f"two-factor sign-in reset for {user.email}; all their sessions ended")

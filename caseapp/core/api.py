@@ -12,6 +12,9 @@ from caseapp.core.errors import DomainError, ValidationFailed
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_PER_PAGE = 100
+#: far beyond any real list, and small enough that the OFFSET fits a 64-bit integer
+#: (an unbounded page number was a 500 from the database driver, found by fuzzing)
+MAX_PAGE = 1_000_000
 
 
 def json_body() -> dict[str, Any]:
@@ -32,10 +35,10 @@ def pagination() -> tuple[int, int]:
     errors: dict[str, list[str]] = {}
     try:
         page = int(request.args.get("page", 1))
-        if page < 1:
+        if not 1 <= page <= MAX_PAGE:
             raise ValueError
     except ValueError:
-        errors["page"] = ["must be a positive integer"]
+        errors["page"] = [f"must be an integer from 1 to {MAX_PAGE}"]
         page = 1
     try:
         per_page = int(request.args.get("per_page", 20))

@@ -36,7 +36,7 @@ def error_responses(*statuses: int) -> dict[str, Any]:
         404: "Not found (or not visible to your organization)",
         409: "Conflict",
         413: "Body larger than 5 MB",
-        422: "Validation failed; every bad field listed",
+        422: "Validation failed; every bad field listed (also: NUL characters anywhere)",
     }
     return {
         str(s): {
@@ -57,6 +57,40 @@ def json_content(schema_name: str) -> dict[str, Any]:
 
 def path_param(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def code(list_name: str, *, nullable: bool = False, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A code of one of ``caseapp.core.codes``' lists (the single source of code lists)."""
+    from caseapp.core import codes
+
+    values: list[Any] = [*codes.get(list_name).codes, *extra]
+    if nullable:
+        return {"type": ["string", "null"], "enum": [*values, None]}
+    return {"type": "string", "enum": values}
+
+
+def codes_array(list_name: str, *, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {"type": "array", "items": code(list_name, extra=extra)}
+
+
+def page_number() -> dict[str, Any]:
+    from caseapp.core.api import MAX_PAGE
+
+    return {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}
+
+
+def page_of(schema_name: str) -> dict[str, Any]:
+    """A page of a list endpoint (api.md §3)."""
+    return {
+        "type": "object",
+        "required": ["items", "page", "per_page", "total"],
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{schema_name}"}},
+            "page": page_number(),
+            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+            "total": {"type": "integer", "minimum": 0},
+        },
+    }
 
 
 def register(path: str, method: str, operation: dict[str, Any]) -> None:
@@ -91,6 +125,6 @@ register(
     {
         "summary": "This document",
         "security": [],
-        "responses": {"200": {"description": "OpenAPI document"}},
+        "responses": {"200": {"description": "OpenAPI document"}, **error_responses(422)},
     },
 )

@@ -68,16 +68,51 @@ def list_organizations() -> Any:
     )
 
 
+_text = {"type": ["string", "null"]}
+_strings = {"type": "array", "items": {"type": "string"}}
+openapi.register_schema(
+    "DirectoryService",
+    {
+        "type": "object",
+        "required": ["code", "name", "region", "service_type", "eligibility", "capacity", "hours"],
+        "properties": {
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "org_kind": {"type": "string"},
+            "region": {"type": "string"},
+            "city": _text,
+            "service_type": {"type": "string"},
+            "eligibility": {
+                "type": "object",
+                "properties": {
+                    "min_age": {"type": "integer"},
+                    "max_age": {"type": "integer"},
+                    "sexes": {"type": "string"},
+                    "accepts_transgender": {"type": "boolean"},
+                    "accepts_foreign": {"type": "boolean"},
+                    "nationalities": _strings,
+                    "serves": _strings,
+                },
+            },
+            "capacity": {"type": ["integer", "null"], "description": "null = unknown"},
+            "occupancy": {"type": ["integer", "null"]},
+            "hours": {"type": "string"},
+            "languages": _strings,
+            "notes": _text,
+        },
+    },
+)
+openapi.register_schema("DirectoryPage", openapi.page_of("DirectoryService"))
 openapi.register(
     "/organizations",
     "get",
     {
         "summary": "Service directory",
         "parameters": [
-            {"name": "service_type", "in": "query", "schema": {"type": "string"}},
-            {"name": "region", "in": "query", "schema": {"type": "string"}},
+            {"name": "service_type", "in": "query", "schema": openapi.code("service_type")},
+            {"name": "region", "in": "query", "schema": openapi.code("region")},
             {"name": "q", "in": "query", "schema": {"type": "string"}},
-            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+            {"name": "page", "in": "query", "schema": openapi.page_number()},
             {
                 "name": "per_page",
                 "in": "query",
@@ -85,7 +120,7 @@ openapi.register(
             },
         ],
         "responses": {
-            "200": {"description": "A page of services"},
+            "200": {"description": "A page of services", **openapi.json_content("DirectoryPage")},
             **openapi.error_responses(401, 403, 422),
         },
     },

@@ -2,8 +2,9 @@
 
 Called by the screening service in the same transaction as the screening, so a
 screening is counted exactly when it exists. Linking is incremental: a new screening
-joins (and may merge) the persons whose pseudonyms it matches; ``relink_all`` recomputes
-every person from the stored pseudonyms with the pure union-find of ``linkage.link``.
+joins (and may merge) the persons whose pseudonyms it matches, exactly or fuzzily
+(``fuzzy``); ``relink_all`` recomputes every person from the stored pseudonyms with the
+pure union-find of ``fuzzy.link`` (``linkage.link`` plus fuzzy matches).
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from caseapp.core.db import keyring
 from caseapp.extensions import db
-from caseapp.reports import linkage
+from caseapp.reports import fuzzy, linkage
 from caseapp.reports.models import ScreeningFact, ScreeningFactPurpose
 from caseapp.screening.models import Person, Screening
 
 LIMA = ZoneInfo("America/Lima")
+_TEXT_ARRAY = postgresql.ARRAY(sa.Text)
 _COLLAPSED = {
     "feminine": "woman",
     "masculine": "man",
@@ -69,6 +72,10 @@ def record(screening: Screening) -> ScreeningFact:
     local = screening.identified_at.astimezone(LIMA)
     nationality, group = primary_nationality(list(person.nationality))
     keys = pseudonyms_of(screening)
+    dob = date.fromisoformat(person.date_of_birth) if person.date_of_birth else None
+    names = fuzzy.encoder(keyring().index_key).encode(
+        person.given_names, person.family_names, person.sex, dob
+    )
     context = screening.context or {}
     fact = ScreeningFact(
         screening_id=screening.id,
@@ -97,6 +104,9 @@ def record(screening: Screening) -> ScreeningFact:
         name_dob_key=keys.name_dob,
         name_sex_key=keys.name_sex_year,
         birth_year=keys.birth_year,
+        name_bloom=names.bloom,
+        name_blocks=names.blocks,
+        dob_key=names.dob,
     )
     db.session.add(fact)
     db.session.add_all(
@@ -110,6 +120,12 @@ def record(screening: Screening) -> ScreeningFact:
 
 def link_one(fact: ScreeningFact) -> int:
     """Attach a new fact to the persons it matches, merging them; return its person id."""
+    _link_exact(fact)
+    _link_fuzzy(fact)
+    return fact.person_id
+
+
+def _link_exact(fact: ScreeningFact) -> int:
     conditions = []
     if fact.doc_key:
         conditions.append(ScreeningFact.doc_key == fact.doc_key)
@@ -146,6 +162,99 @@ def link_one(fact: ScreeningFact) -> int:
     return person_id
 
 
+def _link_fuzzy(fact: ScreeningFact) -> None:
+    """Merge the persons whose screenings fuzzy-match this one (reports/fuzzy.py), best
+    match first, unless their documents or their dates of birth are all different."""
+    if not fact.name_blocks or fact.name_bloom is None:
+        return
+    stmt = sa.select(
+        ScreeningFact.screening_id,
+        ScreeningFact.person_id,
+        ScreeningFact.sex,
+        ScreeningFact.birth_year,
+        ScreeningFact.name_bloom,
+        ScreeningFact.name_blocks,
+        ScreeningFact.dob_key,
+    ).where(
+        ScreeningFact.sex == fact.sex,
+        ScreeningFact.person_id != fact.person_id,
+        _shares_block(fact.name_blocks.split()),
+    )
+    if fact.birth_year is not None:
+        stmt = stmt.where(
+            sa.or_(
+                ScreeningFact.birth_year.between(fact.birth_year - 1, fact.birth_year + 1),
+                ScreeningFact.birth_year.is_(None),
+            )
+        )
+    rows = db.session.execute(stmt).all()
+    if not rows:
+        return
+    person_of = {r.screening_id: r.person_id for r in rows}
+    records = [
+        (
+            fact.screening_id,
+            fuzzy.FuzzyRecord(
+                fact.sex, fact.birth_year, fact.name_bloom, fact.name_blocks, fact.dob_key
+            ),
+        ),
+        *(
+            (
+                r.screening_id,
+                fuzzy.FuzzyRecord(r.sex, r.birth_year, r.name_bloom, r.name_blocks, r.dob_key),
+            )
+            for r in rows
+        ),
+    ]
+    best: dict[int, float] = {}
+    for a, b, score in fuzzy.candidate_pairs(records):
+        if fact.screening_id in (a, b):
+            person = person_of[b if a == fact.screening_id else a]
+            best[person] = max(score, best.get(person, 0.0))
+    if not best:
+        return
+    docs: dict[int, set[str]] = {}
+    dobs: dict[int, set[str]] = {}
+    for person_id, doc_key, dob_key in db.session.execute(
+        sa.select(ScreeningFact.person_id, ScreeningFact.doc_key, ScreeningFact.dob_key).where(
+            ScreeningFact.person_id.in_([*best, fact.person_id])
+        )
+    ):
+        if doc_key:
+            docs.setdefault(person_id, set()).add(doc_key)
+        if dob_key:
+            dobs.setdefault(person_id, set()).add(dob_key)
+    for person in sorted(best, key=lambda p: (-best[p], p)):
+        current = fact.person_id
+        if person == current or any(fuzzy.disjoint(e, current, person) for e in (docs, dobs)):
+            continue
+        fact.person_id = min(current, person)
+        db.session.execute(
+            sa.update(ScreeningFact)
+            .where(ScreeningFact.person_id == max(current, person))
+            .values(person_id=fact.person_id)
+        )
+        for evidence in (docs, dobs):
+            joined = evidence.pop(current, set()) | evidence.pop(person, set())
+            if joined:
+                evidence[fact.person_id] = joined
+    db.session.flush()
+
+
+def _shares_block(codes: list[str]) -> sa.ColumnElement[bool]:
+    """Facts whose ``name_blocks`` contain one of ``codes``. On PostgreSQL an array
+    overlap that the GIN index ``ix_screening_facts_name_blocks`` answers (the expression
+    must be the indexed one, with the separator inline); elsewhere substring matches,
+    which are the same test (codes are fixed-length and space-separated)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        words = sa.func.string_to_array(ScreeningFact.name_blocks, sa.literal_column("' '"))
+        wanted = sa.cast(sa.bindparam("block_codes", codes, type_=_TEXT_ARRAY), _TEXT_ARRAY)
+        return words.op("&&")(wanted)
+    return sa.or_(
+        *(ScreeningFact.name_blocks.contains(code, autoescape=True) for code in codes)
+    )
+
+
 def update_status(screening: Screening) -> None:
     """Keep the fact's status in step with a supervisor's override."""
     db.session.execute(
@@ -156,7 +265,8 @@ def update_status(screening: Screening) -> None:
 
 
 def relink_all(batch: int = 50_000) -> tuple[int, int]:
-    """Recompute every person from the stored pseudonyms; return (screenings, persons)."""
+    """Recompute every person from the stored pseudonyms, exact keys and fuzzy matches
+    (``fuzzy.link``); return (screenings, persons)."""
     rows = db.session.execute(
         sa.select(
             ScreeningFact.screening_id,
@@ -166,21 +276,50 @@ def relink_all(batch: int = 50_000) -> tuple[int, int]:
             ScreeningFact.birth_year,
             ScreeningFact.sex,
             ScreeningFact.person_id,
+            ScreeningFact.name_bloom,
+            ScreeningFact.name_blocks,
+            ScreeningFact.dob_key,
         )
     ).all()
-    mapping = linkage.link(
+    mapping = fuzzy.link(
         (
             r[0],
             linkage.Pseudonyms(
                 doc=r[1], name_dob=r[2], name_sex_year=r[3], birth_year=r[4], sex=r[5]
             ),
+            fuzzy.FuzzyRecord(sex=r[5], birth_year=r[4], bloom=r[7], blocks=r[8], dob=r[9]),
         )
         for r in rows
     )
     changes = [
         {"screening_id": r[0], "person_id": mapping[r[0]]} for r in rows if mapping[r[0]] != r[6]
     ]
-    for start in range(0, len(changes), batch):
-        # ORM bulk UPDATE by primary key (executemany)
-        db.session.execute(sa.update(ScreeningFact), changes[start : start + batch])
+    if changes and db.session.get_bind().dialect.name == "postgresql":
+        _update_persons_postgres(changes)
+    else:
+        for start in range(0, len(changes), batch):
+            # ORM bulk UPDATE by primary key (executemany)
+            db.session.execute(sa.update(ScreeningFact), changes[start : start + batch])
     return len(rows), len(set(mapping.values()))
+
+
+def _update_persons_postgres(changes: list[dict[str, int]]) -> None:
+    """The new person ids through COPY into a temporary table and one joined UPDATE:
+    an UPDATE per row (executemany) takes minutes for a million changes."""
+    conn = db.session.connection()
+    conn.exec_driver_sql(
+        "CREATE TEMPORARY TABLE relink_changes (screening_id integer PRIMARY KEY, "
+        "person_id integer NOT NULL) ON COMMIT DROP"
+    )
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(
+        "COPY relink_changes (screening_id, person_id) FROM STDIN"
+    ) as copy:
+        for change in changes:
+            copy.write_row((change["screening_id"], change["person_id"]))
+    conn.exec_driver_sql(
+        "UPDATE screening_facts AS f SET person_id = c.person_id FROM relink_changes AS c "
+        "WHERE f.screening_id = c.screening_id"
+    )
+    conn.exec_driver_sql("DROP TABLE relink_changes")

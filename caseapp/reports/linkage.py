@@ -13,7 +13,9 @@ another system's plain SHA-256 of the same document:
   small integer (`Pseudonyms.birth_year`) because the rule "birth years within one year"
   needs arithmetic, which a hash of the year would not allow; bucket keys for
   year-1/year/year+1 would also chain 1990 to 1992. A birth year and a sex alone
-  identify nobody.
+  identify nobody. It is computed with a date of birth too (its year), so a screening
+  with a date can match one with only an age; `link` never uses it to join two
+  screenings that both have (different) dates.
 
 Name keys need at least two name parts after normalization: "MARIA" + a birth date would
 merge strangers.
@@ -35,6 +37,8 @@ LINKAGE_VERSION = "v1"
 # Particles are dropped: registers write "María de los Ángeles del Castillo" as well as
 # "Maria Angeles Castillo", and dropping is robust to both. "SAN"/"SANTA" stay: they are
 # part of surnames such as San Martín or Santa Cruz and "MARTIN" alone is another surname.
+# "Y"/"E" join surnames ("Ortiz e Iglesias"); an initial "E." goes too, like any initial
+# it is too unreliable to tell people apart.
 PARTICLES = frozenset(
     {"DA", "DAS", "DE", "DEL", "DELLA", "DEN", "DER", "DI", "DO", "DOS", "DU", "E"}
     | {"LA", "LAS", "LE", "LO", "LOS", "VAN", "VON", "Y"}
@@ -87,7 +91,8 @@ def normalize_document(doc_type: str | None, number: str | None) -> str | None:
     Leading zeros are removed only for all-digit numbers of the national numbering systems
     (`_NUMERIC_DOCUMENTS`); passport and "other" numbers are alphanumeric and a zero there
     is a character. A DNI written with its check digit ("12345678-9") loses the check
-    digit, which only some forms ask for. Placeholders that data entry uses for "no
+    digit, which only some forms ask for; a foreign cédula loses the Venezuelan series
+    letter (V/E), which registers write inconsistently. Placeholders that data entry uses for "no
     document" (`00000000`, `99999999`, `12345678`, "S/N", "SIN DOCUMENTO") return `None`:
     linking on them would merge everyone who has none into one person.
     """
@@ -98,6 +103,8 @@ def normalize_document(doc_type: str | None, number: str | None) -> str | None:
         number = m.group(1)
     decomposed = unicodedata.normalize("NFKD", number.upper())
     cleaned = "".join(ch for ch in decomposed if ch.isalnum() and ch.isascii())
+    if kind == "cedula_foreign" and cleaned[:1] in ("V", "E") and cleaned[1:].isdigit():
+        cleaned = cleaned[1:]  # Venezuelan "V-12.345.678" is also written "12345678"
     if kind in _NUMERIC_DOCUMENTS and cleaned.isdigit():
         cleaned = cleaned.lstrip("0")
     if (
@@ -160,8 +167,10 @@ def link(records: Iterable[tuple[RecordId, Pseudonyms]]) -> dict[RecordId, Recor
     """Map each record id to its person id: the smallest record id of its component.
 
     Two records match on the same `doc`, the same `name_dob`, or the same `name_sex_year`
-    with birth years at most one apart (the key already includes the sex); matches are
-    transitive. Buckets per key make it linear in the number of records.
+    (which includes the sex) with birth years at most one apart *when at least one of the
+    two has only an age*: two different exact dates of birth are two people, however
+    common "Rosa Quispe Mamani, 1990" is. A record has an exact date iff it has a
+    `name_dob` key. Matches are transitive. Buckets per key keep it linear.
     """
     ids: list[RecordId] = []
     parent: list[int] = []
@@ -174,37 +183,59 @@ def link(records: Iterable[tuple[RecordId, Pseudonyms]]) -> dict[RecordId, Recor
             parent[i], i = root, parent[i]
         return root
 
-    def union(a: int, b: int) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[rb] = ra
+    def join(j: int, i: int) -> None:
+        """Join record i (the current one) to the component of an earlier record j."""
+        rj, ri = find(j), find(i)
+        if rj != ri:
+            parent[ri] = rj
 
     by_doc: dict[str, int] = {}
     by_name_dob: dict[str, int] = {}
-    by_name_sex: dict[str, dict[int, int]] = {}
-    seen: set[RecordId] = set()
-    for record_id, p in records:
-        if record_id in seen:
-            raise ValueError(f"duplicate record id {record_id!r}")
-        seen.add(record_id)
-        i = len(ids)
+    # name_sex_year -> birth year -> [an age-only record or -1, *dated records]: all
+    # age-only records of a year are joined, so one stands for them; dated records are
+    # listed until an age-only record within a year joins them, then one stands for all.
+    by_name_sex: dict[str, dict[int, list[int]]] = {}
+    for i, (record_id, p) in enumerate(records):
         ids.append(record_id)
         parent.append(i)
-        if p.doc is not None:
-            union(by_doc.setdefault(p.doc, i), i)
-        if p.name_dob is not None:
-            union(by_name_dob.setdefault(p.name_dob, i), i)
-        if p.name_sex_year is not None and p.birth_year is not None:
-            years = by_name_sex.setdefault(p.name_sex_year, {})
-            for y in (p.birth_year - 1, p.birth_year + 1):
-                if (j := years.get(y)) is not None:
-                    union(j, i)
-            union(years.setdefault(p.birth_year, i), i)
+        if (key := p.doc) is not None:
+            if (j := by_doc.get(key)) is None:
+                by_doc[key] = i
+            else:
+                join(j, i)
+        exact = (dob_key := p.name_dob) is not None
+        if dob_key is not None:
+            if (j := by_name_dob.get(dob_key)) is None:
+                by_name_dob[dob_key] = i
+            else:
+                join(j, i)
+        if (key := p.name_sex_year) is None or (year := p.birth_year) is None:
+            continue
+        if (years := by_name_sex.get(key)) is None:  # first screening with this name and sex
+            by_name_sex[key] = {year: [-1, i] if exact else [i]}
+            continue
+        for y in (year - 1, year, year + 1):
+            if (slot := years.get(y)) is not None:
+                if slot[0] >= 0:
+                    join(slot[0], i)
+                if not exact and len(slot) > 1:  # two dates never join each other directly
+                    for j in slot[1:]:
+                        join(j, i)
+                    del slot[2:]
+        if (own := years.get(year)) is None:
+            years[year] = [-1, i] if exact else [i]
+        elif exact:
+            own.append(i)
+        elif own[0] < 0:
+            own[0] = i
 
     smallest: dict[int, RecordId] = {}
     roots = [find(i) for i in range(len(ids))]
-    for i, root in enumerate(roots):
+    for record_id, root in zip(ids, roots, strict=True):
         current = smallest.get(root)
-        if current is None or ids[i] < current:
-            smallest[root] = ids[i]
-    return {ids[i]: smallest[root] for i, root in enumerate(roots)}
+        if current is None or record_id < current:
+            smallest[root] = record_id
+    persons = {record_id: smallest[root] for record_id, root in zip(ids, roots, strict=True)}
+    if len(persons) != len(ids):
+        raise ValueError("record ids must be unique")
+    return persons

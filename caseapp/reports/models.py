@@ -46,6 +46,11 @@ class ScreeningFact(db.Model):  # type: ignore[name-defined]
     name_dob_key: Mapped[str | None] = mapped_column(sa.String(64))
     name_sex_key: Mapped[str | None] = mapped_column(sa.String(64))
     birth_year: Mapped[int | None] = mapped_column()
+    # fuzzy linkage (reports/fuzzy.py): keyed Bloom filter of the name's bigrams, keyed
+    # codes of its pairs of name parts, keyed code of the date of birth
+    name_bloom: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    name_blocks: Mapped[str | None] = mapped_column(sa.String(200))
+    dob_key: Mapped[str | None] = mapped_column(sa.String(16))
 
     __table_args__ = (
         sa.Index("ix_screening_facts_person", "person_id"),
@@ -54,6 +59,13 @@ class ScreeningFact(db.Model):  # type: ignore[name-defined]
         sa.Index("ix_screening_facts_doc_key", "doc_key"),
         sa.Index("ix_screening_facts_name_dob_key", "name_dob_key"),
         sa.Index("ix_screening_facts_name_sex_key", "name_sex_key"),
+        sa.Index("ix_screening_facts_sex_birth_year", "sex", "birth_year"),
+        # PostgreSQL: fuzzy-linkage candidates sharing a name-pair code (facts._link_fuzzy)
+        sa.Index(
+            "ix_screening_facts_name_blocks",
+            sa.text("string_to_array(name_blocks, ' ')"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
     )
 
 

@@ -95,8 +95,8 @@ def patch_case(case_id: str) -> Any:
     body = json_body()
     try:
         case = services.update_case(current_user, case_id, body)
+        db.session.commit()  # the history below then includes this change
         document = case_document(case, services.case_history(case))
-        db.session.commit()
     except StaleDataError:
         db.session.rollback()
         current = services.get_case(current_user, case_id).version
@@ -109,7 +109,13 @@ def patch_case(case_id: str) -> Any:
 
 
 # -- OpenAPI ------------------------------------------------------------------------------
-_code_list = {"type": "array", "items": {"type": "string"}}
+# Code lists come from caseapp.core.codes (their single source), so the document names every
+# accepted code; objects are closed (unknown fields are a 422, api.md §3).
+_code = openapi.code
+_codes = openapi.codes_array
+_text = {"type": ["string", "null"]}
+_time = {"type": ["string", "null"], "format": "date-time"}
+_strings = {"type": "array", "items": {"type": "string"}}
 openapi.register_schema(
     "ScreeningRequest",
     {
@@ -117,56 +123,76 @@ openapi.register_schema(
         "required": ["region", "person", "acts", "means", "purposes"],
         "additionalProperties": False,
         "properties": {
-            "identified_at": {"type": "string", "format": "date-time"},
-            "region": {"type": "string"},
-            "identification_context": {"type": ["string", "null"]},
+            "identified_at": {
+                "type": "string",
+                "format": "date-time",
+                "description": "with offset; not in the future; defaults to now",
+            },
+            "region": _code("region"),
+            "identification_context": _code("identification_context", nullable=True),
             "person": {
                 "type": "object",
                 "required": ["sex"],
+                "additionalProperties": False,
                 "properties": {
-                    "given_names": {"type": ["string", "null"]},
-                    "family_names": {"type": ["string", "null"]},
-                    "sex": {"type": "string", "enum": ["F", "M", "intersex", "unknown"]},
-                    "gender_identity": {"type": ["string", "null"]},
+                    "given_names": {"type": ["string", "null"], "maxLength": 200},
+                    "family_names": {"type": ["string", "null"], "maxLength": 200},
+                    "sex": _code("sex"),
+                    "gender_identity": _code("gender_identity", nullable=True),
                     "lgbtqi": {"type": ["boolean", "null"]},
-                    "date_of_birth": {"type": ["string", "null"], "format": "date"},
+                    "date_of_birth": {
+                        "type": ["string", "null"],
+                        "format": "date",
+                        "description": "not after identified_at, at most 120 years before",
+                    },
                     "age_years": {"type": ["integer", "null"], "minimum": 0, "maximum": 120},
                     "age_estimated": {"type": "boolean"},
                     "appears_minor": {"type": ["boolean", "null"]},
-                    "nationality": _code_list,
-                    "languages": _code_list,
+                    "nationality": _codes("nationality"),
+                    "languages": _codes("language"),
                     "document": {
                         "type": ["object", "null"],
+                        "required": ["type"],
+                        "additionalProperties": False,
+                        "description": "number required unless type is none",
                         "properties": {
-                            "type": {"type": "string"},
-                            "number": {"type": ["string", "null"]},
+                            "type": _code("document_type"),
+                            "number": {"type": ["string", "null"], "maxLength": 40},
                         },
                     },
                     "pregnant": {"type": "boolean"},
                     "disability": {"type": "boolean"},
-                    "migration_status": {"type": ["string", "null"]},
+                    "migration_status": _code("migration_status", nullable=True),
                     "unaccompanied": {"type": "boolean"},
-                    "contact": {"type": ["string", "null"]},
-                    "address": {"type": ["string", "null"]},
+                    "contact": {"type": ["string", "null"], "maxLength": 500},
+                    "address": {"type": ["string", "null"], "maxLength": 500},
                 },
             },
-            "acts": _code_list,
-            "means": _code_list,
-            "purposes": _code_list,
-            "indicators": _code_list,
-            "needs": _code_list,
+            "acts": _codes("act"),
+            "means": _codes("means"),
+            "purposes": _codes("purpose"),
+            "indicators": _codes("indicator"),
+            "needs": _codes("need"),
             "stated_consent": {"type": "boolean"},
-            "context": {"type": "object"},
-            "consent": {
+            "context": {
                 "type": ["object", "null"],
+                "additionalProperties": False,
                 "properties": {
-                    "given": {"type": "boolean"},
-                    "scope": _code_list,
-                    "given_by": {"type": "string"},
-                    "method": {"type": "string"},
+                    "origin_region": _code("region", nullable=True),
+                    "exploitation_region": _code("region", nullable=True),
+                    "sector": _code("sector", nullable=True),
+                    "trafficker_relation": _code("trafficker_relation", nullable=True),
+                    "recruitment_method": _code("recruitment_method", nullable=True),
+                    "public_official_involved": {"type": "boolean"},
+                    "multiple_victims": {"type": "boolean"},
+                    "criminal_organization": {"type": "boolean"},
+                    "serious_injury_or_death": {"type": "boolean"},
                 },
             },
-            "notes": {"type": ["string", "null"]},
+            "consent": {
+                "anyOf": [{"$ref": "#/components/schemas/ConsentRequest"}, {"type": "null"}]
+            },
+            "notes": {"type": ["string", "null"], "maxLength": 10000},
         },
     },
 )
@@ -193,6 +219,8 @@ openapi.register_schema(
             "id": {"type": "string", "format": "uuid"},
             "case_id": {"type": "string", "format": "uuid"},
             "rule_version": {"type": "string"},
+            "identified_at": _time,
+            "region": {"type": "string"},
             "determination": {
                 "type": "object",
                 "required": [
@@ -203,27 +231,138 @@ openapi.register_schema(
                     "explanation",
                 ],
                 "properties": {
-                    "status": {
-                        "type": "string",
-                        "enum": ["indicated", "possible", "not_indicated"],
-                    },
-                    "missing_elements": _code_list,
-                    "aggravating": _code_list,
+                    "status": _code("determination_status"),
+                    "missing_elements": _strings,
+                    "aggravating": _strings,
                     "exploitation_form": {"type": "string"},
                     "explanation": {"type": "array", "items": _reason},
                 },
             },
+            "override": {
+                "type": ["object", "null"],
+                "required": ["status", "justification", "by", "at"],
+                "properties": {
+                    "status": _code("determination_status"),
+                    "justification": {"type": "string"},
+                    "by": _text,
+                    "at": _time,
+                },
+            },
             "profile": {
                 "type": "object",
+                "required": ["tags", "age_group", "unodc_category"],
                 "properties": {
-                    "tags": _code_list,
+                    "tags": _strings,
                     "age_group": {"type": "string"},
                     "unodc_category": {"type": "string"},
                 },
             },
-            "referrals": {"type": "array", "items": {"type": "object"}},
-            "gaps": {"type": "array", "items": {"type": "object"}},
+            "referrals": {"type": "array", "items": {"$ref": "#/components/schemas/Referral"}},
+            "gaps": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["code", "service_type", "es", "en"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "service_type": _text,
+                        "es": {"type": "string"},
+                        "en": {"type": "string"},
+                        "next_opening": _time,
+                    },
+                },
+            },
             "alerts": {"type": "array", "items": _reason},
+        },
+    },
+)
+_case_summary_properties: dict[str, Any] = {
+    "id": {"type": "string", "format": "uuid"},
+    "status": _code("case_status"),
+    "determination": _code("determination_status"),
+    "region": {"type": "string"},
+    "created_at": _time,
+    "updated_at": _time,
+    "version": {"type": "integer", "minimum": 1},
+}
+openapi.register_schema(
+    "CaseSummary",
+    {
+        "type": "object",
+        "required": [*_case_summary_properties, "person"],
+        "properties": {
+            **_case_summary_properties,
+            "person": {
+                "type": "object",
+                "required": ["given_names", "family_names", "sex", "age_years"],
+                "properties": {
+                    "given_names": _text,
+                    "family_names": _text,
+                    "sex": {"type": "string"},
+                    "age_years": {"type": ["integer", "null"]},
+                },
+            },
+        },
+    },
+)
+openapi.register_schema("CasePage", openapi.page_of("CaseSummary"))
+openapi.register_schema(
+    "Case",
+    {
+        "type": "object",
+        "required": [
+            *_case_summary_properties,
+            "person",
+            "screenings",
+            "referrals",
+            "consent",
+            "history",
+        ],
+        "properties": {
+            **_case_summary_properties,
+            "person": {
+                "type": "object",
+                "required": ["sex", "nationality", "languages", "document"],
+                "properties": {
+                    "given_names": _text,
+                    "family_names": _text,
+                    "sex": {"type": "string"},
+                    "gender_identity": _text,
+                    "lgbtqi": {"type": ["boolean", "null"]},
+                    "date_of_birth": _text,
+                    "age_years": {"type": ["integer", "null"]},
+                    "age_estimated": {"type": "boolean"},
+                    "appears_minor": {"type": ["boolean", "null"]},
+                    "nationality": _strings,
+                    "document": {
+                        "type": ["object", "null"],
+                        "properties": {"type": {"type": "string"}, "number": _text},
+                    },
+                    "languages": _strings,
+                    "pregnant": {"type": "boolean"},
+                    "disability": {"type": "boolean"},
+                    "migration_status": _text,
+                    "unaccompanied": {"type": "boolean"},
+                    "contact": _text,
+                    "address": _text,
+                },
+            },
+            "screenings": {"type": "array", "items": {"$ref": "#/components/schemas/Screening"}},
+            "referrals": {"type": "array", "items": {"$ref": "#/components/schemas/Referral"}},
+            "consent": {"anyOf": [{"$ref": "#/components/schemas/Consent"}, {"type": "null"}]},
+            "history": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["at", "actor", "action", "flagged"],
+                    "properties": {
+                        "at": _time,
+                        "actor": _text,
+                        "action": {"type": "string"},
+                        "flagged": {"type": "boolean"},
+                    },
+                },
+            },
         },
     },
 )
@@ -234,7 +373,14 @@ openapi.register(
     "post",
     {
         "summary": "Screen a person (art. 129-A elements) and open a case",
-        "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
+        "parameters": [
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "description": "1 to 200 characters; the same key again replays the first result",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+            }
+        ],
         "requestBody": {"required": True, **_json("ScreeningRequest")},
         "responses": {
             "201": {"description": "Screening stored", **_json("Screening")},
@@ -250,7 +396,7 @@ openapi.register(
         "parameters": [_uuid_param("screening_id")],
         "responses": {
             "200": {"description": "Screening", **_json("Screening")},
-            **openapi.error_responses(401, 403, 404),
+            **openapi.error_responses(401, 403, 404, 422),
         },
     },
 )
@@ -267,12 +413,15 @@ openapi.register(
                     "schema": {
                         "type": "object",
                         "required": ["status", "justification"],
+                        "additionalProperties": False,
                         "properties": {
-                            "status": {
+                            "status": _code("determination_status"),
+                            "justification": {
                                 "type": "string",
-                                "enum": ["indicated", "possible", "not_indicated"],
+                                "minLength": 10,
+                                "maxLength": 5000,
+                                "description": "at least 10 characters besides spaces",
                             },
-                            "justification": {"type": "string", "minLength": 10},
                         },
                     }
                 }
@@ -280,7 +429,7 @@ openapi.register(
         },
         "responses": {
             "200": {"description": "Screening", **_json("Screening")},
-            **openapi.error_responses(400, 401, 403, 404, 422),
+            **openapi.error_responses(400, 401, 403, 404, 413, 422),
         },
     },
 )
@@ -290,11 +439,16 @@ openapi.register(
     {
         "summary": "Cases of your organization",
         "parameters": [
-            {"name": n, "in": "query", "schema": {"type": "string"}}
-            for n in ("status", "region", "determination", "q")
-        ]
-        + [
-            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+            {"name": "status", "in": "query", "schema": _code("case_status")},
+            {"name": "region", "in": "query", "schema": _code("region")},
+            {"name": "determination", "in": "query", "schema": _code("determination_status")},
+            {
+                "name": "q",
+                "in": "query",
+                "description": "exact full name or document number (blind index search)",
+                "schema": {"type": "string", "maxLength": 200},
+            },
+            {"name": "page", "in": "query", "schema": openapi.page_number()},
             {
                 "name": "per_page",
                 "in": "query",
@@ -302,7 +456,7 @@ openapi.register(
             },
         ],
         "responses": {
-            "200": {"description": "A page of cases"},
+            "200": {"description": "A page of cases", **_json("CasePage")},
             **openapi.error_responses(401, 403, 422),
         },
     },
@@ -313,7 +467,10 @@ openapi.register(
     {
         "summary": "A case: person, screenings, referrals, consent, history",
         "parameters": [_uuid_param("case_id")],
-        "responses": {"200": {"description": "Case"}, **openapi.error_responses(401, 403, 404)},
+        "responses": {
+            "200": {"description": "Case", **_json("Case")},
+            **openapi.error_responses(401, 403, 404, 422),
+        },
     },
 )
 openapi.register(
@@ -329,18 +486,41 @@ openapi.register(
                     "schema": {
                         "type": "object",
                         "required": ["version"],
+                        "additionalProperties": False,
                         "properties": {
                             "version": {"type": "integer"},
-                            "status": {"type": "string", "enum": ["open", "closed"]},
-                            "person": {"type": "object"},
+                            "status": _code("case_status"),
+                            "person": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "properties": {
+                                    "given_names": {"type": ["string", "null"], "maxLength": 200},
+                                    "family_names": {
+                                        "type": ["string", "null"],
+                                        "maxLength": 200,
+                                    },
+                                    "contact": {"type": ["string", "null"], "maxLength": 500},
+                                    "address": {"type": ["string", "null"], "maxLength": 500},
+                                    "languages": _codes("language"),
+                                    "document": {
+                                        "type": ["object", "null"],
+                                        "required": ["type"],
+                                        "additionalProperties": False,
+                                        "properties": {
+                                            "type": _code("document_type"),
+                                            "number": {"type": ["string", "null"], "maxLength": 40},
+                                        },
+                                    },
+                                },
+                            },
                         },
                     }
                 }
             },
         },
         "responses": {
-            "200": {"description": "Case"},
-            **openapi.error_responses(400, 401, 403, 404, 409, 422),
+            "200": {"description": "Case", **_json("Case")},
+            **openapi.error_responses(400, 401, 403, 404, 409, 413, 422),
         },
     },
 )

@@ -108,13 +108,16 @@ def case_summary(case: Case) -> dict[str, Any]:
             "given_names": person.given_names,
             "family_names": person.family_names,
             "sex": person.sex,
-            "age_years": person.age_years,
+            # age at the latest screening (computed from the date of birth when known)
+            "age_years": case.screenings[-1].age_years if case.screenings else person.age_years,
         },
     }
 
 
 def case_document(case: Case, history: list[Any]) -> dict[str, Any]:
     doc = case_summary(case)
+    doc["legal_hold"] = case.legal_hold
+    doc["purged_at"] = iso(case.purged_at)
     doc["person"] = person_document(case.person)
     doc["screenings"] = [screening_document(s) for s in case.screenings]
     from caseapp.referrals import documents as referral_docs

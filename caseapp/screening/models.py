@@ -29,6 +29,10 @@ class Case(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: retention (docs/decisions/0009): a case under legal hold is never purged
+    legal_hold: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: when `flask retention purge` removed the personal data (coded data stays)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(default=1)
 
     organization: Mapped[Organization] = relationship()
@@ -111,7 +115,7 @@ class Screening(db.Model):  # type: ignore[name-defined]
     context: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     notes: Mapped[str | None] = mapped_column(EncryptedText("screenings.notes"))
     #: the full input of the rules (with personal data), encrypted, for replay
-    facts: Mapped[str] = mapped_column(EncryptedText("screenings.facts"))
+    facts: Mapped[str | None] = mapped_column(EncryptedText("screenings.facts"))
     # decision (domain.md §1.10)
     status: Mapped[str] = mapped_column(sa.String(16))
     missing_elements: Mapped[list[str]] = mapped_column(sa.JSON, default=list)

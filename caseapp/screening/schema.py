@@ -19,6 +19,8 @@ MAX_TEXT = 10_000
 MAX_NAME = 200
 MAX_SHORT = 500
 CLOCK_SKEW = timedelta(minutes=10)
+#: Ruta registers current cases; an earlier year is a typing error (e.g. 0426 for 2026).
+EARLIEST_IDENTIFICATION = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -213,10 +215,18 @@ class _Reader:
             return None
 
 
+#: Nothing Ruta records (identification, admission, discharge) happened before this. Older
+#: values are typing errors; year-1 values overflowed when converted to UTC for storage
+#: (a 500 found by fuzzing) and pre-1908 Lima offsets are not whole minutes.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 def _datetime(value: str) -> datetime:
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         raise ValueError("no offset")
+    if parsed < EARLIEST:
+        raise ValueError("before 2000")
     return parsed
 
 
@@ -311,6 +321,8 @@ def parse_screening(payload: Any, *, now: datetime | None = None) -> ScreeningIn
     )
     if identified_at > now + CLOCK_SKEW:
         r.fail("identified_at", "cannot be in the future")
+    elif identified_at < EARLIEST_IDENTIFICATION:
+        r.fail("identified_at", "is before 2000 (is the year right?)")
     region = r.code(top, "region", "region", "region", required=True)
     if "region" in top and top.get("region") is None:
         r.fail("region", 'required (use "unknown" when not known)')

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from caseapp.accounts.models import User
 from caseapp.audit import services as audit
@@ -286,7 +286,11 @@ def list_cases(
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
     rows = list(
         db.session.scalars(
-            stmt.options(joinedload(Case.person))
+            stmt.options(
+                joinedload(Case.person),
+                # the list shows the age at the latest screening: one extra query, not one per row
+                selectinload(Case.screenings).load_only(Screening.id, Screening.age_years),
+            )
             .order_by(Case.created_at.desc(), Case.id.desc())
             .limit(per_page)
             .offset((page - 1) * per_page)
@@ -404,6 +408,8 @@ def update_case(actor: User, case_uuid: str, payload: Any) -> Case:
         raise ValidationFailed(r.errors)
 
     case = _own_case(actor, case_uuid)
+    if case.purged_at is not None:
+        raise Conflict("The personal data of this case was purged (retention)", code="purged")
     if version != case.version:
         raise Conflict(
             "The case was changed by someone else; reload it and try again",

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from caseapp.core import idempotency
+from caseapp.core.api import MAX_PAGE
 from caseapp.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from caseapp.core.security import Permission, has_permission, requires
 from caseapp.extensions import db
@@ -346,8 +347,10 @@ def override(uuid: str) -> Any:
 
 
 def _page_number(value: str | None) -> int:
+    """A page number from the query string; nonsense means the first page, and a huge one
+    the last possible (an unbounded OFFSET was a 500 from the database driver)."""
     try:
-        return max(1, int(value or 1))
+        return min(MAX_PAGE, max(1, int(value or 1)))
     except ValueError:
         return 1
 

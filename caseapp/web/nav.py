@@ -97,7 +97,11 @@ def nav_items() -> list[dict[str, Any]]:
                     "url": url_for(entry.endpoint),
                     "label": entry.label,
                     "description": entry.description,
-                    "active": request.endpoint == entry.endpoint,
+                    "active": request.endpoint == entry.endpoint
+                    or (
+                        entry.endpoint.endswith(".index")
+                        and request.blueprint == entry.endpoint.split(".")[0]
+                    ),
                 }
             )
     return items

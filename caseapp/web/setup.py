@@ -27,6 +27,7 @@ from caseapp.core.api import error_response
 from caseapp.core.errors import DomainError
 from caseapp.core.security import access_of, has_permission
 from caseapp.extensions import db, login_manager
+from caseapp.web.safety import refuse_nul_characters
 
 
 def is_api(req: Request | None = None) -> bool:
@@ -52,6 +53,7 @@ def init_app(app: Flask) -> None:
     _init_login(app)
     app.before_request(_enforce_idle_timeout)
     app.before_request(_guard)
+    app.before_request(refuse_nul_characters)  # after the guard: see web/safety.py
     app.after_request(_security_headers)
     # A session never outlives its request: a view that forgot to commit loses its
     # changes instead of leaking them into whatever runs next in the same context.
@@ -80,8 +82,11 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.directory import api as _directory_api  # noqa: F401
     from caseapp.directory.views import bp as directory_bp
     from caseapp.extensions import csrf
+    from caseapp.maintenance import api as _maintenance_api  # noqa: F401
     from caseapp.referrals import api as _referrals_api  # noqa: F401
     from caseapp.referrals.views import bp as referrals_bp
+    from caseapp.reports import api as _reports_api  # noqa: F401
+    from caseapp.reports.views import bp as reports_bp
     from caseapp.screening import api as _screening_api  # noqa: F401
     from caseapp.screening.views import bp as screening_bp
     from caseapp.shelters.views import bp as shelters_bp
@@ -97,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
         screening_bp,
         referrals_bp,
         shelters_bp,
+        reports_bp,
         api,
     )
     for bp in blueprints:
@@ -162,10 +168,29 @@ def _guard() -> Any:
         if is_api():
             abort(401)
         return redirect(url_for("accounts.login", next=request.full_path))
+    if not is_api() and _needs_two_factor_enrolment():
+        return redirect(url_for("accounts.two_factor_setup"))
     if kind == "permission" and not has_permission(current_user.role, permission):
         abort(403)
     g.private_page = True
     return None
+
+
+ENROLMENT_ENDPOINTS = frozenset(
+    {"accounts.two_factor_setup", "accounts.logout", "web.set_language", "web.healthz"}
+)
+
+
+def _needs_two_factor_enrolment() -> bool:
+    """Supervisors, admins and statisticians use no page until they enrol 2FA."""
+    from caseapp.accounts import two_factor
+
+    user = current_user._get_current_object()
+    return (
+        request.endpoint not in ENROLMENT_ENDPOINTS
+        and two_factor.required_for(user)
+        and not two_factor.is_enabled(user)
+    )
 
 
 CSP = (

@@ -21,6 +21,8 @@ EXPECTED: dict[str, object] = {
     "accounts.login": "public",
     "accounts.logout": "any",
     "accounts.change_password": "any",
+    "accounts.two_factor_login": "public",
+    "accounts.two_factor_setup": "any",
     "accounts.users": {"admin"},
     "audit.index": {"admin"},
     "directory.index": ALL,
@@ -31,6 +33,7 @@ EXPECTED: dict[str, object] = {
     "api.create_screening": CASE_ROLES,
     "api.get_screening": CASE_ROLES,
     "api.override_screening": {"supervisor"},
+    "api.set_legal_hold": {"supervisor"},
     "api.list_cases": CASE_ROLES,
     "api.get_case": CASE_ROLES,
     "api.patch_case": CASE_ROLES,
@@ -67,6 +70,21 @@ EXPECTED: dict[str, object] = {
     "referrals.consent": CASE_ROLES,
     "shelters.index": {"caseworker", "supervisor"},
     "shelters.discharge": {"caseworker", "supervisor"},
+    # reports: every role, aggregates of its own organization (statisticians: all)
+    "api.report_victims": ALL,
+    "api.report_overlap": ALL,
+    "api.report_referrals": ALL,
+    "api.report_gaps": ALL,
+    "api.report_occupancy": ALL,
+    "api.report_export": ALL,
+    "reports.index": ALL,
+    "reports.overlap": ALL,
+    "reports.referrals": ALL,
+    "reports.gaps": ALL,
+    "reports.occupancy": ALL,
+    "reports.exports_page": ALL,
+    "reports.download": ALL,
+    "reports.export_layout": ALL,
 }
 
 

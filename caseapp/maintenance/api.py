@@ -1,0 +1,93 @@
+"""``POST /api/v1/cases/{id}/legal-hold`` (supervisors; docs/decisions/0009).
+
+Guarded by ``consent.override``, the permission only supervisors hold (api.md §2): a
+legal hold is a supervisor's decision like a consent override, and it needs no new
+permission in the role table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+from flask_login import current_user
+
+from caseapp.core import openapi
+from caseapp.core.api import api, json_body
+from caseapp.core.errors import ValidationFailed
+from caseapp.core.security import Permission, requires
+from caseapp.extensions import db
+from caseapp.maintenance import retention
+from caseapp.screening.documents import iso
+from caseapp.screening.models import Case
+
+
+def legal_hold_document(case: Case) -> dict[str, Any]:
+    return {
+        "case_id": case.uuid,
+        "legal_hold": case.legal_hold,
+        "purged_at": iso(case.purged_at),
+        "version": case.version,
+    }
+
+
+@api.post("/cases/<case_id>/legal-hold")
+@requires(Permission.CONSENT_OVERRIDE)
+def set_legal_hold(case_id: str) -> Any:
+    body = json_body()
+    unknown = set(body) - {"hold", "reason"}
+    if unknown:
+        raise ValidationFailed({k: ["unknown field"] for k in sorted(unknown)})
+    case = retention.set_legal_hold(current_user, case_id, body.get("hold"), body.get("reason"))
+    document = legal_hold_document(case)
+    db.session.commit()
+    return jsonify(document)
+
+
+openapi.register_schema(
+    "LegalHold",
+    {
+        "type": "object",
+        "required": ["case_id", "legal_hold", "purged_at", "version"],
+        "properties": {
+            "case_id": {"type": "string", "format": "uuid"},
+            "legal_hold": {"type": "boolean"},
+            "purged_at": {"type": ["string", "null"], "format": "date-time"},
+            "version": {"type": "integer"},
+        },
+    },
+)
+openapi.register(
+    "/cases/{case_id}/legal-hold",
+    "post",
+    {
+        "summary": "Place or release a legal hold (supervisor): a held case is never purged",
+        "description": "The reason is kept in the audit log, which is never purged: name the "
+        "order or proceeding, not the person.",
+        "parameters": [openapi.path_param("case_id")],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["hold", "reason"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "hold": {"type": "boolean"},
+                            "reason": {
+                                "type": "string",
+                                "minLength": 10,
+                                "maxLength": retention.MAX_REASON,
+                            },
+                        },
+                    }
+                }
+            },
+        },
+        "responses": {
+            "200": {"description": "The case's hold state", **openapi.json_content("LegalHold")},
+            **openapi.error_responses(400, 401, 403, 404, 409, 413, 422),
+        },
+    },
+)
