@@ -52,16 +52,18 @@ class CodeList:
     name: str
     items: tuple[Code, ...]
     _index: Mapping[str, Code] = field(init=False, repr=False, compare=False, hash=False)
+    _codes: tuple[str, ...] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         index = {item.code: item for item in self.items}
         if len(index) != len(self.items):
             raise ValueError(f"duplicate code in list {self.name!r}")
         object.__setattr__(self, "_index", MappingProxyType(index))
+        object.__setattr__(self, "_codes", tuple(index))
 
     @property
     def codes(self) -> tuple[str, ...]:
-        return tuple(item.code for item in self.items)
+        return self._codes
 
     def __contains__(self, code: object) -> bool:
         return isinstance(code, str) and code in self._index

@@ -48,7 +48,15 @@ IDEMPOTENCY_KEEP = timedelta(hours=24)
 #: personal columns that are not encrypted: keyed hashes that re-identify or re-link
 PSEUDONYM_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "persons": ("name_index", "document_index"),
-    "screening_facts": ("doc_key", "name_dob_key", "name_sex_key", "birth_year"),
+    "screening_facts": (
+        "doc_key",
+        "name_dob_key",
+        "name_sex_key",
+        "birth_year",
+        "name_bloom",
+        "name_blocks",
+        "dob_key",
+    ),
 }
 RULES = ("closed", "open", "not_indicated")
 MAX_REASON = 500

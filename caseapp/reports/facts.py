@@ -10,6 +10,7 @@ pure union-find of ``fuzzy.link`` (``linkage.link`` plus fuzzy matches).
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -132,12 +133,14 @@ def _link_exact(fact: ScreeningFact) -> int:
     if fact.name_dob_key:
         conditions.append(ScreeningFact.name_dob_key == fact.name_dob_key)
     if fact.name_sex_key and fact.birth_year is not None:
-        conditions.append(
-            sa.and_(
-                ScreeningFact.name_sex_key == fact.name_sex_key,
-                ScreeningFact.birth_year.between(fact.birth_year - 1, fact.birth_year + 1),
-            )
+        same_name_year = sa.and_(
+            ScreeningFact.name_sex_key == fact.name_sex_key,
+            ScreeningFact.birth_year.between(fact.birth_year - 1, fact.birth_year + 1),
         )
+        if fact.name_dob_key is not None:
+            # as in linkage.link: two different dates of birth never join through (c)
+            same_name_year = sa.and_(same_name_year, ScreeningFact.name_dob_key.is_(None))
+        conditions.append(same_name_year)
     if not conditions:
         return fact.person_id
     matches = set(
@@ -264,6 +267,22 @@ def update_status(screening: Screening) -> None:
     )
 
 
+def _keep_purged_links(rows: Any, mapping: dict[int, int]) -> None:
+    """Facts whose pseudonyms were purged (retention) cannot be re-linked from keys: they
+    stay with the person they belonged to, so unduplicated counts do not grow after a
+    purge."""
+    keyless = {r[0] for r in rows if not any((r[1], r[2], r[3], r[7], r[8], r[9]))}
+    if not keyless:
+        return
+    new_of_old: dict[int, int] = {}
+    for r in rows:
+        if r[0] not in keyless:
+            new_of_old.setdefault(r[6], mapping[r[0]])
+    for r in rows:
+        if r[0] in keyless:
+            mapping[r[0]] = new_of_old.get(r[6], r[6])
+
+
 def relink_all(batch: int = 50_000) -> tuple[int, int]:
     """Recompute every person from the stored pseudonyms, exact keys and fuzzy matches
     (``fuzzy.link``); return (screenings, persons)."""
@@ -291,6 +310,7 @@ def relink_all(batch: int = 50_000) -> tuple[int, int]:
         )
         for r in rows
     )
+    _keep_purged_links(rows, mapping)
     changes = [
         {"screening_id": r[0], "person_id": mapping[r[0]]} for r in rows if mapping[r[0]] != r[6]
     ]
@@ -323,3 +343,23 @@ def _update_persons_postgres(changes: list[dict[str, int]]) -> None:
         "WHERE f.screening_id = c.screening_id"
     )
     conn.exec_driver_sql("DROP TABLE relink_changes")
+
+
+def refresh_keys(case_screenings: list[Screening]) -> None:
+    """Recompute the pseudonyms of a case's facts after its identity data changed, and
+    link them again (a corrected name or document may join another person)."""
+    for screening in case_screenings:
+        fact = db.session.get(ScreeningFact, screening.id)
+        if fact is None:
+            continue
+        keys = pseudonyms_of(screening)
+        person = screening.case.person
+        dob = date.fromisoformat(person.date_of_birth) if person.date_of_birth else None
+        names = fuzzy.encoder(keyring().index_key).encode(
+            person.given_names, person.family_names, person.sex, dob
+        )
+        fact.doc_key, fact.name_dob_key = keys.doc, keys.name_dob
+        fact.name_sex_key, fact.birth_year = keys.name_sex_year, keys.birth_year
+        fact.name_bloom, fact.name_blocks, fact.dob_key = names.bloom, names.blocks, names.dob
+        db.session.flush()
+        link_one(fact)

@@ -438,6 +438,8 @@ def update_case(actor: User, case_uuid: str, payload: Any) -> Case:
         changed.append(f"person.{key}")
     if {"person.given_names", "person.family_names"} & set(changed):
         person.name_index = name_index(person.given_names, person.family_names)
+    if {"person.given_names", "person.family_names", "person.document"} & set(changed):
+        report_facts.refresh_keys(list(case.screenings))
     if changed:
         case.updated_at = utcnow()
         db.session.flush()  # bumps case.version (optimistic lock: concurrent writers get 409)

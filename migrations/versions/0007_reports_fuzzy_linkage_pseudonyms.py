@@ -4,8 +4,8 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-26 19:19:36.546413
 
-Generated with ``flask db revision --autogenerate --rev-id 0005`` and then written without
-batch mode: the three columns are nullable, so plain ``ALTER TABLE ... ADD/DROP COLUMN``
+Generated with ``flask db revision --autogenerate`` (as 0005, renumbered 0007) and
+written without batch mode: the columns are nullable, so plain ``ALTER TABLE ... ADD/DROP COLUMN``
 works on PostgreSQL and on SQLite >= 3.35, and no table is copied (batch mode would
 recreate ``screening_facts``, which ``screening_fact_purposes`` references). Facts written
 before this revision have no fuzzy keys and keep matching on the exact keys only: computing

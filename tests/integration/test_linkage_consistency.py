@@ -1,0 +1,86 @@
+"""Incremental linking agrees with a full relink, survives a retention purge, and
+follows corrections of a person's identity."""
+
+from __future__ import annotations
+
+import copy
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from caseapp.core.db import utcnow
+from caseapp.extensions import db
+from caseapp.maintenance import retention
+from caseapp.reports import facts
+from caseapp.reports.models import ScreeningFact
+from tests.integration.test_screening_api import ROSA
+
+
+def screen(api_client, given, family, *, dob=None, age=None, document=None):
+    body = copy.deepcopy(ROSA)
+    body.pop("consent")
+    body["person"].update(given_names=given, family_names=family, date_of_birth=dob,
+                          age_years=age, document=document)
+    return api_client.post("/api/v1/screenings", json=body).json
+
+
+def persons() -> dict[int, int]:
+    return dict(db.session.execute(sa.select(ScreeningFact.screening_id,
+                                             ScreeningFact.person_id)).all())
+
+
+def partition(mapping: dict[int, int]) -> set[frozenset[int]]:
+    groups: dict[int, set[int]] = {}
+    for sid, pid in mapping.items():
+        groups.setdefault(pid, set()).add(sid)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_two_dates_of_birth_never_join_through_name_and_year(api):
+    police, ngo = api("screener", "PNP-TRATA-MDD"), api("screener", "CEM-MDD")
+    screen(police, "Ana Lucía", "Huamán Ccori", dob="2008-03-01")
+    screen(ngo, "Ana Lucía", "Huamán Ccori", dob="2008-07-19")  # another Ana, same year
+    screen(ngo, "Ana Lucía", "Huamán Ccori", age=18)            # age only: joins both
+    incremental = partition(persons())
+    facts.relink_all()
+    db.session.expire_all()
+    assert partition(persons()) == incremental
+
+
+def test_relink_after_a_purge_keeps_people_together(api, app):
+    police, prosecutor = api("screener", "PNP-TRATA-MDD"), api("screener", "FISTRAP-MDD")
+    first = screen(police, "Rosa", "Quispe Mamani", document={"type": "dni", "number": "71234567"})
+    screen(prosecutor, "Rosa", "Quispe Mamani", document={"type": "dni", "number": "71234567"})
+    before = len(set(persons().values()))
+    caseworker = api("caseworker", "PNP-TRATA-MDD")
+    case_url = f"/api/v1/cases/{first['case_id']}"
+    version = caseworker.get(case_url).json["version"]
+    caseworker.patch(case_url, json={"version": version, "status": "closed"})
+    policy = retention.RetentionPolicy(days_closed=3650, days_open=0, days_not_indicated=0)
+    later = utcnow() + timedelta(days=4000)  # eleven years on, the closed case is purged
+    result = retention.purge(None, policy=policy, now=later)
+    db.session.commit()
+    assert len(result.candidates) >= 1
+    facts.relink_all()
+    db.session.commit()
+    db.session.expire_all()
+    assert len(set(persons().values())) == before
+
+
+def test_correcting_a_name_relinks_the_person(api):
+    police, ngo = api("caseworker", "PNP-TRATA-MDD"), api("screener", "CEM-MDD")
+    a = screen(police, "Rosa", "Quispi Mamani", document=None, dob="2009-05-05")
+    b = screen(ngo, "Rosa", "Quispe Mamani", document=None, dob="2009-05-05")
+    mapping = persons()
+    url = f"/api/v1/cases/{a['case_id']}"
+    version = police.get(url).json["version"]
+    fixed = police.patch(url, json={"version": version,
+                                    "person": {"family_names": "Quispe Mamani"}})
+    assert fixed.status_code == 200
+    db.session.expire_all()
+    mapping = persons()
+    ids = {s: p for s, p in mapping.items()}
+    sa_ids = db.session.execute(sa.text(
+        "SELECT s.id, s.uuid FROM screenings s")).all()
+    by_uuid = {u: i for i, u in sa_ids}
+    assert ids[by_uuid[a["id"]]] == ids[by_uuid[b["id"]]]
