@@ -73,10 +73,28 @@ def migrate_and_seed(app: Flask) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    if TEST_DATABASE_URL:
-        return TEST_DATABASE_URL
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'suite.sqlite3'}"
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """SQLite in a temp dir, or a fresh PostgreSQL database next to the given one.
+
+    Each run gets its own database (``<name>_run_<pid>``) on the server of
+    CASEAPP_TEST_DATABASE_URL, so two test runs on one machine never reset each
+    other's schema; it is dropped at the end.
+    """
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'suite.sqlite3'}"
+        return
+    url = sa.make_url(TEST_DATABASE_URL)
+    run_db = f"{url.database}_run_{os.getpid()}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{run_db}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{run_db}"')
+    try:
+        yield url.set(database=run_db).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{run_db}" WITH (FORCE)')
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -1131,6 +1131,18 @@ DISCHARGE_REASON = CodeList(
     ),
 )
 
+CANCEL_REASON = CodeList(
+    "cancel_reason",
+    (
+        _c("duplicate", "Derivación duplicada", "Duplicate referral"),
+        _c("case_closed", "Caso cerrado", "Case closed"),
+        _c("consent_withdrawn", "Consentimiento retirado", "Consent withdrawn"),
+        _c("person_unreachable", "No se ubica a la persona", "Person cannot be reached"),
+        _c("no_longer_needed", "Ya no se necesita", "No longer needed"),
+        _c("other", "Otro motivo", "Other"),
+    ),
+)
+
 CASE_STATUS = CodeList(
     "case_status",
     (
@@ -1181,6 +1193,7 @@ LISTS: Mapping[str, CodeList] = MappingProxyType(
             DECLINE_REASON,
             DISCHARGE_REASON,
             CASE_STATUS,
+            CANCEL_REASON,
         )
     }
 )

@@ -64,7 +64,10 @@ def _instance_keys(instance_path: Path) -> dict[str, str]:
             stored[name] = base64.b64encode(secrets.token_bytes(32)).decode()
             changed = True
     if changed:
-        path.write_text(json.dumps(stored, indent=2))
+        # created 0600 from the start: the keys are never readable by others, not even briefly
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(json.dumps(stored, indent=2))
         path.chmod(0o600)
     return stored
 

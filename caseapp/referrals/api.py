@@ -136,8 +136,8 @@ def complete_referral(referral_id: str) -> Any:
 @requires(Permission.REFERRAL_SEND)
 def cancel_referral(referral_id: str) -> Any:
     body = json_body()
-    _only(body, {"reason"})
-    referral = services.cancel(current_user, referral_id, body.get("reason"))
+    _only(body, {"reason", "note"})
+    referral = services.cancel(current_user, referral_id, body.get("reason"), body.get("note"))
     document = referral_document(referral, history=True)
     db.session.commit()
     return jsonify(document)

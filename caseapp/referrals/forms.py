@@ -40,7 +40,8 @@ class AssignForm(FlaskForm):
 
 
 class CancelForm(FlaskForm):
-    reason = StringField(_l("Motivo de la anulación"), validators=[DataRequired(), Length(max=200)])
+    reason = SelectField(_l("Motivo de la anulación"), validators=[DataRequired()])
+    note = TextAreaField(_l("Nota (opcional)"), validators=[Optional(), Length(max=2000)])
 
 
 class DeclineForm(FlaskForm):

@@ -9,7 +9,7 @@ and never commit.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,16 +35,67 @@ from caseapp.shelters.models import occupancy_by_service
 # -- the directory as the rules see it ---------------------------------------------------
 
 
-def provider_facts() -> list[tuple[rules.ProviderFacts, Service]]:
-    """Every active service with its live occupancy."""
-    services = db.session.scalars(
-        sa.select(Service)
+@dataclass(frozen=True, slots=True)
+class ServiceRef:
+    """The directory service that a provider's facts describe: ids only, so the cached
+    directory never hands out an ORM object of another session."""
+
+    id: int
+    organization_id: int
+
+
+#: Per process: the directory rows the rules last saw, and the facts built from them
+#: (without occupancy). See ``provider_facts``.
+_directory_cache: tuple[tuple[Any, ...], list[tuple[rules.ProviderFacts, ServiceRef]]] | None = None
+
+
+def _directory_rows() -> tuple[Any, ...]:
+    """Every input of ``service_facts`` for the active services, as plain values (JSON
+    lists as their text): one small query, no ORM objects, no parsing."""
+    stmt = (
+        sa.select(
+            Service.id, Service.organization_id, Service.service_type, Service.min_age,
+            Service.max_age, Service.sexes, Service.accepts_transgender,
+            Service.accepts_foreign, Service.capacity, Service.hours,
+            sa.cast(Service.languages, sa.Text), sa.cast(Service.nationalities, sa.Text),
+            sa.cast(Service.serves, sa.Text), Service.is_active, Service.updated_at,
+            Organization.code, Organization.name, Organization.region_code,
+            Organization.is_active,
+        )
         .join(Service.organization)
-        .options(joinedload(Service.organization))
         .where(Service.is_active.is_(True), Organization.is_active.is_(True))
-    ).all()
+        .order_by(Service.id)
+    )
+    return tuple(tuple(row) for row in db.session.execute(stmt))
+
+
+def provider_facts() -> list[tuple[rules.ProviderFacts, ServiceRef]]:
+    """Every active service with its live occupancy.
+
+    Building the facts (ORM objects, JSON lists, opening hours) costs more than the rest
+    of planning, so they are kept per process and rebuilt whenever the directory rows
+    differ from those they were built from: every call compares all of them (one small
+    query), so an edit by any process or transaction is seen by the next call. Occupancy
+    is never cached: it is counted from the admissions on every call.
+    """
+    global _directory_cache
+    rows = _directory_rows()
+    cached = _directory_cache
+    if cached is None or cached[0] != rows:
+        services = db.session.scalars(
+            sa.select(Service)
+            .join(Service.organization)
+            .options(joinedload(Service.organization))
+            .where(Service.is_active.is_(True), Organization.is_active.is_(True))
+            .order_by(Service.id)
+        ).all()
+        built = [(service_facts(s, 0), ServiceRef(s.id, s.organization_id)) for s in services]
+        cached = _directory_cache = (rows, built)
     occupancy = occupancy_by_service()
-    return [(service_facts(s, occupancy.get(s.id, 0)), s) for s in services]
+    return [
+        (replace(facts, occupancy=occupancy[ref.id]) if occupancy.get(ref.id) else facts, ref)
+        for facts, ref in cached[1]
+    ]
 
 
 def service_facts(service: Service, occupancy: int) -> rules.ProviderFacts:
@@ -70,7 +121,8 @@ def service_facts(service: Service, occupancy: int) -> rules.ProviderFacts:
 
 
 def region_coords() -> dict[str, tuple[float, float]]:
-    return {r.code: (r.lat, r.lon) for r in db.session.scalars(sa.select(Region))}
+    return {code: (lat, lon) for code, lat, lon in db.session.execute(
+        sa.select(Region.code, Region.lat, Region.lon))}
 
 
 def referral_facts(screening: Screening, consent: Consent | None) -> rules.ReferralFacts:
@@ -104,8 +156,13 @@ def current_consent(case: Case) -> Consent | None:
     )
 
 
-def _covers(consent: Consent | None, service_type: str) -> bool:
+def _covers(consent: Consent | None, service_type: str, *, child: bool = False) -> bool:
+    """Does the recorded consent cover this referral? For a child it must come from the
+    legal representative or the UPE (domain.md §4); the child's own agreement is
+    recorded but does not suffice."""
     if consent is None or not consent.given:
+        return False
+    if child and consent.given_by == "person":
         return False
     return rules.consent_covers(frozenset(consent.scope), service_type)
 
@@ -125,6 +182,10 @@ def _store_consent(actor: Actor, case: Case, data: ConsentInput, withdrawal: boo
     return consent
 
 
+def _child_case(case: Case) -> bool:
+    return bool(case.screenings) and "child" in case.screenings[-1].tags
+
+
 def record_consent(actor: User, case_uuid: str, payload: Any) -> Consent:
     """Record consent given or refused; ``given: false`` after consent = withdrawal, which
     cancels every referral not yet accepted and ends receiving organizations' access."""
@@ -142,12 +203,15 @@ def record_consent(actor: User, case_uuid: str, payload: Any) -> Consent:
     now = utcnow()
     affected: list[str] = []
     for referral in _case_referrals(case):
-        if withdrawal:
+        if withdrawal and referral.requires_consent:
             referral.access_revoked_at = referral.access_revoked_at or now
-            if referral.status in rules.NOT_YET_ACCEPTED:
+            if referral.status in rules.NOT_YET_ACCEPTED and referral.requires_consent:
+                # mandatory child referrals (UPE, prosecutor) never depended on consent
                 _transition(actor, referral, "cancelled", "cancel", reason="consent_withdrawn")
                 affected.append(referral.uuid)
-        elif referral.status == "pending_consent" and _covers(consent, referral.service_type):
+        elif referral.status == "pending_consent" and _covers(
+            consent, referral.service_type, child=_child_case(case)
+        ):
             _transition(actor, referral, "ready", "consent", reason="consent_given")
             affected.append(referral.uuid)
     audit.record(
@@ -198,7 +262,7 @@ def plan_for_screening(actor: User, screening: Screening, consent: ConsentInput 
             status=rules.initial_status(
                 has_provider=service is not None,
                 requires_consent=proposal.requires_consent,
-                consent_ok=_covers(stored, proposal.service_type),
+                consent_ok=_covers(stored, proposal.service_type, child=facts.is_child),
             ),
             # §5: due from creation; the rules measure it from identification, so keep the
             # later of the two (a screening recorded days later still gets its 24/72 h).
@@ -330,7 +394,9 @@ def find_referral(actor: User, referral_uuid: str) -> tuple[Referral, str]:
         raise NotFound("Referral not found")
     if referral.referring_org_id == actor.organization_id:
         return referral, "referring"
-    if visible_to_receiver(referral, actor):
+    if visible_to_receiver(referral, actor) and has_permission(
+        actor.role, Permission.REFERRAL_RECEIVE
+    ):
         return referral, "receiving"
     raise NotFound("Referral not found")
 
@@ -354,6 +420,8 @@ def _require(side: str, wanted: str, action: str) -> None:
 
 
 def _check_state(referral: Referral, action: str) -> None:
+    if referral.case.status == "closed":
+        raise Conflict("The case is closed", code="case_closed")
     if referral.status not in rules.TRANSITIONS[action]:
         raise Conflict(
             f"Cannot {action} a referral that is {referral.status}",
@@ -387,7 +455,7 @@ def send(
         raise ValidationFailed(errors)
     overridden = False
     if referral.requires_consent and not _covers(
-        current_consent(referral.case), referral.service_type
+        current_consent(referral.case), referral.service_type, child=_child_case(referral.case)
     ):
         if override_justification is None:
             raise Conflict(
@@ -446,7 +514,11 @@ def assign(actor: User, referral_uuid: str, provider_code: Any) -> Referral:
     new_status = rules.initial_status(
         has_provider=True,
         requires_consent=referral.requires_consent,
-        consent_ok=_covers(current_consent(referral.case), referral.service_type),
+        consent_ok=_covers(
+            current_consent(referral.case),
+            referral.service_type,
+            child=_child_case(referral.case),
+        ),
     )
     _transition(actor, referral, new_status, "assign", reason=provider_code)
     return referral
@@ -527,7 +599,7 @@ def decline(actor: User, referral_uuid: str, reason: Any, note: Any = None) -> D
         status=rules.initial_status(
             has_provider=service is not None,
             requires_consent=referral.requires_consent,
-            consent_ok=_covers(consent, referral.service_type),
+            consent_ok=_covers(consent, referral.service_type, child=_child_case(referral.case)),
         ),
         due_at=now + due,
         interpreter_language=referral.interpreter_language,
@@ -578,15 +650,20 @@ def complete(actor: User, referral_uuid: str) -> Referral:
     return referral
 
 
-def cancel(actor: User, referral_uuid: str, reason: Any) -> Referral:
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > 200:
-        raise ValidationFailed({"reason": ["required: why the referral is cancelled"]})
+def cancel(actor: User, referral_uuid: str, reason: Any, note: Any = None) -> Referral:
+    """Cancel with a coded reason; free text goes only to the encrypted note, never to
+    the audit log (which is kept forever and read by administrators)."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(reason, str) or reason not in codes.get("cancel_reason"):
+        errors["reason"] = [f"required: one of {', '.join(codes.get('cancel_reason').codes)}"]
+    if note is not None and (not isinstance(note, str) or len(note) > 2000):
+        errors["note"] = ["text of at most 2000 characters"]
+    if errors:
+        raise ValidationFailed(errors)
     referral, side = find_referral(actor, referral_uuid)
     _require(side, "referring", "cancel")
     _check_state(referral, "cancel")
-    _transition(
-        actor, referral, "cancelled", "cancel", reason=reason.strip()[:40], note=reason.strip()
-    )
+    _transition(actor, referral, "cancelled", "cancel", reason=reason, note=note or None)
     return referral
 
 
@@ -723,3 +800,13 @@ def providers_for(referral: Referral) -> list[rules.ProviderFacts]:
             return out
         out.append(chosen)
         exclude.add(chosen.code)
+
+
+def cancel_open_for_closed_case(actor: Actor, case: Case) -> int:
+    """Closing a case cancels its referrals that nobody has accepted yet (domain.md §5)."""
+    n = 0
+    for referral in _case_referrals(case):
+        if referral.status in rules.NOT_YET_ACCEPTED:
+            _transition(actor, referral, "cancelled", "cancel", reason="case_closed")
+            n += 1
+    return n

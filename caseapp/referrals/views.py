@@ -66,6 +66,12 @@ def escalations() -> Any:
     return render_template("referrals/escalations.html", items=items)
 
 
+def _cancel_form() -> CancelForm:
+    form = CancelForm(prefix="cancel")
+    form.reason.choices = codes.get("cancel_reason").choices(_locale())
+    return form
+
+
 def _forms(referral: Any, side: str) -> dict[str, Any]:
     assign = AssignForm(prefix="assign")
     if side == "referring":
@@ -77,7 +83,7 @@ def _forms(referral: Any, side: str) -> dict[str, Any]:
     return {
         "send_form": SendForm(prefix="send"),
         "assign_form": assign,
-        "cancel_form": CancelForm(prefix="cancel"),
+        "cancel_form": _cancel_form(),
         "decline_form": decline,
         "action_form": ActionForm(prefix="action"),
         "admit_form": AdmitForm(prefix="admit"),
@@ -204,13 +210,15 @@ def assign(referral_id: str) -> Any:
 @bp.post("/referrals/<referral_id>/cancel")
 @requires(Permission.REFERRAL_SEND)
 def cancel(referral_id: str) -> Any:
-    form = CancelForm(prefix="cancel")
+    form = _cancel_form()
     if not form.validate_on_submit():
         referral, side = services.find_referral(current_user, referral_id)
         return _render(referral, side, 422, {"cancel_form": form})
     failed = _act(
         referral_id,
-        lambda: services.cancel(current_user, referral_id, form.reason.data),
+        lambda: services.cancel(
+            current_user, referral_id, form.reason.data, form.note.data or None
+        ),
         form,
         "cancel_form",
     )

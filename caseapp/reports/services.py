@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from flask import current_app
@@ -90,10 +90,18 @@ def _date(errors: dict[str, list[str]], name: str, raw: str | None) -> date | No
     if raw is None or raw.strip() == "":
         return None
     try:
-        return date.fromisoformat(raw.strip())
+        value = date.fromisoformat(raw.strip())
     except ValueError:
         errors[name] = ["must be a date YYYY-MM-DD"]
         return None
+    if not EARLIEST_DATE <= value <= date.today() + timedelta(days=366):
+        errors[name] = ["must be between 2000-01-01 and one year from today"]
+        return None
+    return value
+
+
+#: Ruta holds no identification before 2000 (see the screening validation).
+EARLIEST_DATE = date(2000, 1, 1)
 
 
 def _codes(raw: str) -> list[str]:

@@ -27,11 +27,12 @@ def create_screening() -> Any:
     actor = current_user._get_current_object()
     replay = idempotency.lookup(actor.id, key, "screenings", body)
     if replay:
-        return jsonify(replay[1]), replay[0]
+        return _replay(replay[1])
     data = parse_screening(body)
     screening = services.create_screening(actor, data)
     document = screening_document(screening)
-    idempotency.remember(actor.id, key, "screenings", body, 201, document)
+    # Only the id is kept for replays: the document itself holds sensitive profile data.
+    idempotency.remember(actor.id, key, "screenings", body, 201, {"id": screening.uuid})
     try:
         db.session.commit()
     except IntegrityError:
@@ -40,7 +41,15 @@ def create_screening() -> Any:
         replay = idempotency.lookup(actor.id, key, "screenings", body)
         if replay is None:
             raise
-        return jsonify(replay[1]), replay[0]
+        return _replay(replay[1])
+    return jsonify(document), 201
+
+
+def _replay(stored: dict[str, Any]) -> Any:
+    """The first result again, read (and audited) like any other read of the screening."""
+    screening = services.get_screening(current_user, str(stored.get("id")))
+    document = screening_document(screening)
+    db.session.commit()
     return jsonify(document), 201
 
 

@@ -291,6 +291,8 @@ def parse_consent(r: _Reader, data: Any, path: str) -> ConsentInput | None:
     scope = r.codes(c, "scope", f"{path}.scope", "service_type", extra=frozenset({"all"}))
     if "all" in scope and len(scope) > 1:
         r.fail(f"{path}.scope", 'use ["all"] alone or a list of service types')
+    if isinstance(c, Mapping) and "scope" in c and c.get("given") is True and not scope:
+        r.fail(f"{path}.scope", 'name at least one service type, or ["all"]')
     given_by = r.code(c, "given_by", f"{path}.given_by", "consent_given_by", default="person")
     method = r.code(c, "method", f"{path}.method", "consent_method", default="verbal")
     if given is None:

@@ -131,6 +131,10 @@ def create_screening(actor: User, data: ScreeningInput) -> Screening:
     )
     db.session.add(screening)
     db.session.flush()
+    referrals.plan_for_screening(actor, screening, data.consent)
+    # The audit chain's lock (PostgreSQL) is held from here to the commit, so concurrent
+    # screenings queue only for the chain and the linkage, not for referral planning.
+    # Linking stays under it: each new screening sees every committed one.
     audit.record(
         actor,
         "screening.create",
@@ -142,7 +146,6 @@ def create_screening(actor: User, data: ScreeningInput) -> Screening:
             "rule_version": determination.rule_version,
         },
     )
-    referrals.plan_for_screening(actor, screening, data.consent)
     report_facts.record(screening)
     return screening
 
@@ -418,11 +421,13 @@ def update_case(actor: User, case_uuid: str, payload: Any) -> Case:
         )
     changed: list[str] = []
     if status and status != case.status:
-        if status == "closed" and not has_permission(actor.role, Permission.CASE_CLOSE):
-            raise Forbidden("Only caseworkers and supervisors can close a case")
+        if not has_permission(actor.role, Permission.CASE_CLOSE):
+            raise Forbidden("Only caseworkers and supervisors can close or reopen a case")
         case.status = status
         case.closed_at = utcnow() if status == "closed" else None
         changed.append("status")
+        if status == "closed":
+            referrals.cancel_open_for_closed_case(actor, case)
     person = case.person
     for key, value in person_changes.items():
         if key == "document":

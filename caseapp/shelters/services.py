@@ -63,6 +63,9 @@ def admit(actor: User, payload: Any) -> Admission:
     service = db.session.scalar(
         sa.select(Service).where(Service.id == referral.provider_service_id).with_for_update()
     )
+    # Checked again under the lock: a twin request may have admitted meanwhile.
+    if db.session.scalar(sa.select(Admission.id).where(Admission.referral_id == referral.id)):
+        raise Conflict("This referral already has an admission", code="already_admitted")
     if service is None or service.service_type not in codes.RESIDENTIAL_SERVICES:
         raise Conflict("This service does not admit residents", code="not_residential")
     occupancy = occupancy_by_service([service.id]).get(service.id, 0)

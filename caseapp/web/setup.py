@@ -21,10 +21,11 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from caseapp.core.api import error_response
-from caseapp.core.errors import DomainError
+from caseapp.core.errors import Conflict, DomainError
 from caseapp.core.security import access_of, has_permission
 from caseapp.extensions import db, login_manager
 from caseapp.web.safety import refuse_nul_characters
@@ -60,6 +61,7 @@ def init_app(app: Flask) -> None:
     app.teardown_request(lambda _exc: db.session.remove())
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(StaleDataError, _stale_data)
     app.register_error_handler(Exception, _unexpected_error)
     from caseapp.web.nav import code_label, code_label_es, template_globals
 
@@ -261,6 +263,14 @@ def _domain_error(exc: DomainError) -> Any:
     # Service messages are English (they are the API's); pages explain in the UI language.
     return render_template("errors/error.html", status=exc.status, title=None, message=None), (
         exc.status
+    )
+
+
+def _stale_data(_exc: StaleDataError) -> Any:
+    """Two people changed the same record at once: the second is told, nothing is saved."""
+    return _domain_error(
+        Conflict("Someone else changed this record at the same time; reload and try again",
+                 code="version_conflict")
     )
 
 

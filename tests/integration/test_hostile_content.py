@@ -136,7 +136,9 @@ def hostile(app: Any, api: Any, users: Any) -> dict[str, Any]:
     )
     assert declined.status_code == 200, declined.json
     iom = referral_of(doc, "iom")
-    cancelled = referrer.post(f"/api/v1/referrals/{iom['id']}/cancel", json={"reason": HOSTILE})
+    cancelled = referrer.post(
+        f"/api/v1/referrals/{iom['id']}/cancel", json={"reason": "other", "note": HOSTILE}
+    )
     assert cancelled.status_code == 200, cancelled.json
     shelter_worker = api("caseworker", "ONG-REF-LIM-W")
     assert shelter_worker.post(f"/api/v1/referrals/{shelter['id']}/accept").status_code == 200
@@ -176,6 +178,10 @@ def hostile(app: Any, api: Any, users: Any) -> dict[str, Any]:
         },
     )
     assert edited.status_code == 302, edited.get_data(as_text=True)[:2000]
+    # the one free text the audit log keeps: a legal hold's reason (the court order)
+    hold = referrer.post(f"/api/v1/cases/{doc['case_id']}/legal-hold",
+                         json={"hold": True, "reason": HOSTILE})
+    assert hold.status_code == 200, hold.json
     return {
         "doc": doc,
         "shelter": shelter["id"],

@@ -279,6 +279,7 @@ def test_admission_refused_when_full_or_outside_eligibility(api):
     screener = api("screener", "PNP-TRATA-MDD")
     body = copy.deepcopy(ROSA)
     body["person"]["age_years"] = 13
+    body["consent"]["given_by"] = "upe"  # for a child, the UPE or a legal representative
     doc = screener.post("/api/v1/screenings", json=body).json
     car = referral_of(doc, "car_specialized_trafficking")
     screener.post(f"/api/v1/referrals/{car['id']}/send")
