@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from caseapp.core.db import utcnow
 from caseapp.extensions import db
@@ -121,7 +122,10 @@ def consent_json(consent: Consent | None) -> dict[str, Any] | None:
 def screening_sections(screening_id: int) -> tuple[list[Referral], list[GapRecord]]:
     referrals = list(
         db.session.scalars(
-            sa.select(Referral).where(Referral.screening_id == screening_id).order_by(Referral.id)
+            sa.select(Referral)
+            .where(Referral.screening_id == screening_id)
+            .options(selectinload(Referral.provider_org))  # one query, not one per referral
+            .order_by(Referral.id)
         )
     )
     gaps = list(

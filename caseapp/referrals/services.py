@@ -8,12 +8,14 @@ and never commit.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import joinedload
 
 from caseapp.accounts.models import Organization, User
@@ -49,24 +51,36 @@ class ServiceRef:
 _directory_cache: tuple[tuple[Any, ...], list[tuple[rules.ProviderFacts, ServiceRef]]] | None = None
 
 
-def _directory_rows() -> tuple[Any, ...]:
+@functools.cache
+def _directory_statement(postgres: bool) -> sa.Select:
     """Every input of ``service_facts`` for the active services, as plain values (JSON
-    lists as their text): one small query, no ORM objects, no parsing."""
-    stmt = (
-        sa.select(
-            Service.id, Service.organization_id, Service.service_type, Service.min_age,
-            Service.max_age, Service.sexes, Service.accepts_transgender,
-            Service.accepts_foreign, Service.capacity, Service.hours,
-            sa.cast(Service.languages, sa.Text), sa.cast(Service.nationalities, sa.Text),
-            sa.cast(Service.serves, sa.Text), Service.is_active, Service.updated_at,
-            Organization.code, Organization.name, Organization.region_code,
-            Organization.is_active,
-        )
-        .join(Service.organization)
-        .where(Service.is_active.is_(True), Organization.is_active.is_(True))
-        .order_by(Service.id)
+    lists as their text), in id order; on PostgreSQL only their count and md5 digest,
+    computed by the server. Built once: it is run for every screening."""
+    columns = (
+        Service.id, Service.organization_id, Service.service_type, Service.min_age,
+        Service.max_age, Service.sexes, Service.accepts_transgender, Service.accepts_foreign,
+        Service.capacity, Service.hours, sa.cast(Service.languages, sa.Text),
+        sa.cast(Service.nationalities, sa.Text), sa.cast(Service.serves, sa.Text),
+        Service.is_active, Service.updated_at, Organization.code, Organization.name,
+        Organization.region_code, Organization.is_active,
     )
-    return tuple(tuple(row) for row in db.session.execute(stmt))
+    active = (Service.is_active.is_(True), Organization.is_active.is_(True))
+    if not postgres:
+        return (
+            sa.select(*columns).join(Service.organization).where(*active).order_by(Service.id)
+        )
+    line = sa.func.concat_ws(
+        "|", *(sa.func.coalesce(sa.cast(c, sa.Text), "\\N") for c in columns)
+    )
+    ordered: Any = postgresql.aggregate_order_by(sa.literal_column("E'\\n'"), Service.id)
+    digest = sa.func.md5(sa.func.string_agg(line, ordered))
+    return sa.select(sa.func.count(), digest).join(Service.organization).where(*active)
+
+
+def _directory_rows() -> tuple[Any, ...]:
+    """What the cached facts were built from (``_directory_statement``)."""
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    return tuple(tuple(row) for row in db.session.execute(_directory_statement(postgres)))
 
 
 def provider_facts() -> list[tuple[rules.ProviderFacts, ServiceRef]]:
@@ -88,6 +102,7 @@ def provider_facts() -> list[tuple[rules.ProviderFacts, ServiceRef]]:
             .options(joinedload(Service.organization))
             .where(Service.is_active.is_(True), Organization.is_active.is_(True))
             .order_by(Service.id)
+            .execution_options(populate_existing=True)  # not the session's older copies
         ).all()
         built = [(service_facts(s, 0), ServiceRef(s.id, s.organization_id)) for s in services]
         cached = _directory_cache = (rows, built)
@@ -243,6 +258,7 @@ def plan_for_screening(actor: User, screening: Screening, consent: ConsentInput 
     by_code = {(f.code, f.service_type): s for f, s in providers}
     plan = rules.plan_referrals(facts, [f for f, _ in providers], region_coords())
     now = utcnow()
+    created: list[tuple[Referral, str]] = []
     for proposal in plan.proposals:
         service = (
             by_code.get((proposal.provider.code, proposal.service_type))
@@ -272,8 +288,10 @@ def plan_for_screening(actor: User, screening: Screening, consent: ConsentInput 
             gap=proposal.gap.as_dict() if proposal.gap else None,
         )
         db.session.add(referral)
-        db.session.flush()
-        _event(actor, referral, None, referral.status, "create", reason=proposal.rule)
+        created.append((referral, proposal.rule))
+    db.session.flush()  # one INSERT … RETURNING for all of them, in order
+    for referral, rule in created:
+        _event(actor, referral, None, referral.status, "create", reason=rule)
     for gap in plan.gaps:
         db.session.add(
             GapRecord(

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 from caseapp.core.db import keyring
 from caseapp.extensions import db
 from caseapp.reports import fuzzy, linkage
-from caseapp.reports.models import ScreeningFact, ScreeningFactPurpose
+from caseapp.reports.models import NAME_BLOCK_KEYS, ScreeningFact, ScreeningFactPurpose
 from caseapp.screening.models import Person, Screening
 
 LIMA = ZoneInfo("America/Lima")
@@ -178,42 +178,23 @@ def _link_fuzzy(fact: ScreeningFact) -> None:
         ScreeningFact.name_bloom,
         ScreeningFact.name_blocks,
         ScreeningFact.dob_key,
-    ).where(
-        ScreeningFact.sex == fact.sex,
-        ScreeningFact.person_id != fact.person_id,
-        _shares_block(fact.name_blocks.split()),
-    )
-    if fact.birth_year is not None:
-        stmt = stmt.where(
-            sa.or_(
-                ScreeningFact.birth_year.between(fact.birth_year - 1, fact.birth_year + 1),
-                ScreeningFact.birth_year.is_(None),
-            )
-        )
+    ).where(ScreeningFact.person_id != fact.person_id, _fuzzy_candidates(fact))
     rows = db.session.execute(stmt).all()
     if not rows:
         return
     person_of = {r.screening_id: r.person_id for r in rows}
-    records = [
-        (
-            fact.screening_id,
-            fuzzy.FuzzyRecord(
-                fact.sex, fact.birth_year, fact.name_bloom, fact.name_blocks, fact.dob_key
-            ),
-        ),
-        *(
-            (
-                r.screening_id,
-                fuzzy.FuzzyRecord(r.sex, r.birth_year, r.name_bloom, r.name_blocks, r.dob_key),
-            )
-            for r in rows
-        ),
-    ]
+    new = fuzzy.FuzzyRecord(
+        fact.sex, fact.birth_year, fact.name_bloom, fact.name_blocks, fact.dob_key
+    )
+    others = (
+        (r.screening_id,
+         fuzzy.FuzzyRecord(r.sex, r.birth_year, r.name_bloom, r.name_blocks, r.dob_key))
+        for r in rows
+    )
     best: dict[int, float] = {}
-    for a, b, score in fuzzy.candidate_pairs(records):
-        if fact.screening_id in (a, b):
-            person = person_of[b if a == fact.screening_id else a]
-            best[person] = max(score, best.get(person, 0.0))
+    for other, score in fuzzy.pairs_with(new, others):  # only pairs with the new fact
+        person = person_of[other]
+        best[person] = max(score, best.get(person, 0.0))
     if not best:
         return
     docs: dict[int, set[str]] = {}
@@ -244,18 +225,37 @@ def _link_fuzzy(fact: ScreeningFact) -> None:
     db.session.flush()
 
 
-def _shares_block(codes: list[str]) -> sa.ColumnElement[bool]:
-    """Facts whose ``name_blocks`` contain one of ``codes``. On PostgreSQL an array
-    overlap that the GIN index ``ix_screening_facts_name_blocks`` answers (the expression
-    must be the indexed one, with the separator inline); elsewhere substring matches,
-    which are the same test (codes are fixed-length and space-separated)."""
+def _fuzzy_candidates(fact: ScreeningFact) -> sa.ColumnElement[bool]:
+    """Facts of the same sex that share a name-pair code with ``fact``, with a birth year
+    at most one year from its own or none (any birth year when it has none).
+
+    On PostgreSQL one array overlap on ``NAME_BLOCK_KEYS`` (``sex:year:code``, at most
+    60 keys), answered by the GIN index ``ix_screening_facts_name_blocks``: the query
+    repeats the indexed expression, and the keys already say the sex and the years, so
+    no other condition lets the planner combine a large index with it. Elsewhere
+    substring matches, the same test (codes are fixed-length and space-separated).
+    """
+    codes = (fact.name_blocks or "").split()
     if db.session.get_bind().dialect.name == "postgresql":
-        words = sa.func.string_to_array(ScreeningFact.name_blocks, sa.literal_column("' '"))
-        wanted = sa.cast(sa.bindparam("block_codes", codes, type_=_TEXT_ARRAY), _TEXT_ARRAY)
-        return words.op("&&")(wanted)
-    return sa.or_(
-        *(ScreeningFact.name_blocks.contains(code, autoescape=True) for code in codes)
-    )
+        if fact.birth_year is None:
+            years: tuple[str, ...] = ("*",)
+        else:
+            years = (*(str(fact.birth_year + d) for d in (-1, 0, 1)), "-")
+        keys = [f"{fact.sex}:{year}:{code}" for code in codes for year in years]
+        wanted = sa.cast(sa.bindparam("block_keys", keys, type_=_TEXT_ARRAY), _TEXT_ARRAY)
+        return sa.literal_column(NAME_BLOCK_KEYS).op("&&")(wanted)
+    conditions = [
+        ScreeningFact.sex == fact.sex,
+        sa.or_(*(ScreeningFact.name_blocks.contains(code, autoescape=True) for code in codes)),
+    ]
+    if fact.birth_year is not None:
+        conditions.append(
+            sa.or_(
+                ScreeningFact.birth_year.between(fact.birth_year - 1, fact.birth_year + 1),
+                ScreeningFact.birth_year.is_(None),
+            )
+        )
+    return sa.and_(*conditions)
 
 
 def update_status(screening: Screening) -> None:

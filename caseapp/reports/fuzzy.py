@@ -171,7 +171,8 @@ def candidate_pairs(
     dobs: list[str | None] = []
     blooms: list[int] = []
     counts: list[int] = []
-    blocks: dict[tuple[str, str], list[int]] = defaultdict(list)
+    # blocks per sex, then per code: a block is (sex, code); no tuple key per entry
+    by_sex: dict[str, dict[str, list[int]]] = {sex: {} for sex in sorted(_SEXES)}
     for record_id, r in records:
         if r.bloom is None or not r.blocks or r.sex not in _SEXES:
             continue
@@ -182,17 +183,18 @@ def candidate_pairs(
         dobs.append(r.dob)
         blooms.append(bloom)
         counts.append(bloom.bit_count())
+        sex_blocks = by_sex[r.sex]
         for code in r.blocks.split():
-            blocks[(r.sex, code)].append(i)
+            block = sex_blocks.get(code)
+            if block is None:
+                sex_blocks[code] = [i]
+            else:
+                block.append(i)
 
     found: dict[tuple[int, int], float] = {}
 
-    def consider(i: int, j: int, threshold: float) -> None:
-        # Integer arithmetic first; most pairs of a block fail even the lowest threshold.
-        common = (blooms[i] & blooms[j]).bit_count()
-        total = counts[i] + counts[j]
-        if 2 * common < THRESHOLD_SAME_DOB * total:
-            return
+    def matched(i: int, j: int, common: int, total: int, threshold: float) -> None:
+        """The pair passed the lowest threshold: apply the date-of-birth rules."""
         dob_i, dob_j = dobs[i], dobs[j]
         if dob_i is not None and dob_j is not None:
             if dob_i != dob_j:
@@ -201,16 +203,39 @@ def candidate_pairs(
         if 2 * common >= threshold * total:
             found[(i, j) if i < j else (j, i)] = 2 * common / total
 
-    for members in blocks.values():
+    def consider(i: int, j: int, threshold: float) -> None:
+        # Integer arithmetic first; most pairs of a block fail even the lowest threshold.
+        common = (blooms[i] & blooms[j]).bit_count()
+        total = counts[i] + counts[j]
+        if 2 * common >= THRESHOLD_SAME_DOB * total:
+            matched(i, j, common, total, threshold)
+
+    lowest = THRESHOLD_SAME_DOB
+    for members in itertools.chain.from_iterable(b.values() for b in by_sex.values()):
         if len(members) < 2:
             continue
         by_year = sorted((year, i) for i in members if (year := years[i]) is not None)
         dated = [i for _, i in by_year]
-        for n, (year_i, i) in enumerate(by_year):
-            for m in range(n + 1, len(by_year)):
-                if by_year[m][0] - year_i > 1:
-                    break
-                consider(i, dated[m], THRESHOLD)
+        # The dated pairs (birth years at most one apart) are most of the work (tens of
+        # millions at a million persons, mostly in the blocks of common names): the same
+        # test as ``consider``, inlined over block-local lists, with the end of each
+        # record's year window found by a pointer that only moves forward.
+        block_years = [year for year, _ in by_year]
+        block_blooms = [blooms[i] for i in dated]
+        block_counts = [counts[i] for i in dated]
+        size = len(dated)
+        end = 0
+        for n in range(size - 1):
+            last_year = block_years[n] + 1
+            end = max(end, n + 1)
+            while end < size and block_years[end] <= last_year:
+                end += 1
+            bloom_n, count_n = block_blooms[n], block_counts[n]
+            for m in range(n + 1, end):
+                total = count_n + block_counts[m]
+                common = (bloom_n & block_blooms[m]).bit_count()
+                if 2 * common >= lowest * total:
+                    matched(dated[n], dated[m], common, total, THRESHOLD)
         if len(dated) == len(members) or len(members) > UNDATED_BLOCK_LIMIT:
             continue
         undated = [i for i in members if years[i] is None]
@@ -219,6 +244,55 @@ def candidate_pairs(
                 consider(i, j, THRESHOLD_UNDATED)
     for (i, j), score in found.items():
         yield ids[i], ids[j], score
+
+
+def pairs_with(
+    record: FuzzyRecord, others: Iterable[tuple[RecordId, FuzzyRecord]]
+) -> Iterator[tuple[RecordId, float]]:
+    """The records of ``others`` that fuzzy-match ``record``, with their Dice coefficient:
+    exactly the pairs with ``record`` that ``candidate_pairs`` finds among ``record`` and
+    ``others`` (block sizes included), without comparing ``others`` among themselves,
+    which for a common pair of names is hundreds of thousands of comparisons."""
+    if record.bloom is None or not record.blocks or record.sex not in _SEXES:
+        return
+    own_codes = record.blocks.split()
+    mine = set(own_codes)
+    rows = [
+        (record_id, r, shared)
+        for record_id, r in others
+        if r.bloom is not None and r.blocks and r.sex == record.sex
+        and (shared := mine.intersection(r.blocks.split()))
+    ]
+    # members of each of this record's blocks, counted as candidate_pairs counts them
+    sizes = dict.fromkeys(mine, 0)
+    for code in own_codes:
+        sizes[code] += 1
+    for _, r, _ in rows:
+        for code in r.blocks.split():  # type: ignore[union-attr]
+            if code in sizes:
+                sizes[code] += 1
+    bloom = int.from_bytes(record.bloom, "big")
+    count = bloom.bit_count()
+    for record_id, r, shared in rows:
+        if record.birth_year is not None and r.birth_year is not None:
+            if abs(record.birth_year - r.birth_year) > 1:
+                continue
+            threshold = THRESHOLD
+        else:
+            if all(sizes[code] > UNDATED_BLOCK_LIMIT for code in shared):
+                continue
+            threshold = THRESHOLD_UNDATED
+        other = int.from_bytes(r.bloom, "big")  # type: ignore[arg-type]
+        common = (bloom & other).bit_count()
+        total = count + other.bit_count()
+        if 2 * common < THRESHOLD_SAME_DOB * total:
+            continue
+        if record.dob is not None and r.dob is not None:
+            if record.dob != r.dob:
+                continue
+            threshold = THRESHOLD_SAME_DOB
+        if 2 * common >= threshold * total:
+            yield record_id, 2 * common / total
 
 
 def link(

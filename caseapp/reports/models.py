@@ -15,6 +15,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from caseapp.core.db import UTCDateTime
 from caseapp.extensions import db
 
+#: PostgreSQL expression (and GIN index) of a fact's fuzzy-linkage block keys: for each
+#: name-pair code, ``sex:birth_year:code`` (``-`` for no birth year) and ``sex:*:code``.
+#: A dated screening looks up its three years and ``-``, so it visits only the same-sex
+#: candidates of those years, not every bearer of a common pair of names; an undated one
+#: looks up ``*`` (any year). ``fastupdate`` is off: every lookup would scan a pending
+#: list. (Written as PostgreSQL prints it, so that Alembic sees no difference.)
+NAME_BLOCK_KEYS = (
+    "string_to_array(regexp_replace(name_blocks::text, '(\\S+)'::text, "
+    "((((sex::text || ':'::text) || COALESCE(birth_year::text, '-'::text)) "
+    "|| ':\\1 '::text) || sex::text) || ':*:\\1'::text, 'g'::text), ' '::text)"
+)
+
 
 class ScreeningFact(db.Model):  # type: ignore[name-defined]
     __tablename__ = "screening_facts"
@@ -60,11 +72,12 @@ class ScreeningFact(db.Model):  # type: ignore[name-defined]
         sa.Index("ix_screening_facts_name_dob_key", "name_dob_key"),
         sa.Index("ix_screening_facts_name_sex_key", "name_sex_key"),
         sa.Index("ix_screening_facts_sex_birth_year", "sex", "birth_year"),
-        # PostgreSQL: fuzzy-linkage candidates sharing a name-pair code (facts._link_fuzzy)
+        # PostgreSQL: fuzzy-linkage candidates (facts._link_fuzzy), see NAME_BLOCK_KEYS
         sa.Index(
             "ix_screening_facts_name_blocks",
-            sa.text("string_to_array(name_blocks, ' ')"),
+            sa.text(NAME_BLOCK_KEYS),
             postgresql_using="gin",
+            postgresql_with={"fastupdate": "off"},
         ).ddl_if(dialect="postgresql"),
     )
 

@@ -1,0 +1,380 @@
+"""``python -m benchmarks.run [--persons N] [--only B1,B3] [--quick]`` (via scripts/bench.sh).
+
+Builds the data in the bench database (``CASEAPP_BENCH_DATABASE_URL``, default
+``postgresql+psycopg://postgres@127.0.0.1:5432/ruta_bench``; dropped and recreated),
+runs the benchmarks, prints the table and writes docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from benchmarks import machine, report
+from benchmarks.env import DEFAULT_URL, PROJECT_ROOT, BenchEnv, check_bench_url
+from benchmarks.stats import (
+    HEADERS,
+    Result,
+    fmt_count,
+    fmt_value,
+    percentile,
+    summarize,
+    text_table,
+)
+
+ALL = ("B5", "B1", "B2", "B4", "B3")
+QUICK_PERSONS = 20_000
+B4_TARGET = 100_000
+B3_ORG = "PNP-TRATA-CUS"
+B1_ORG = "PNP-TRATA-LIM"
+
+
+@dataclass
+class Plan:
+    persons: int
+    only: tuple[str, ...]
+    quick: bool
+    b1_rounds: int
+    relink_runs: int
+    record_runs: int
+    record_per_run: int
+    b4_requests: int
+    b3_configs: list[str]
+    b3_trial_seconds: float
+    b3_runs: int
+    b3_seconds: float
+    b3_clients: int
+    output: str
+    reuse_data: bool = False
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Plan:
+    p = argparse.ArgumentParser(prog="scripts/bench.sh", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--persons", type=int, default=None,
+                   help="synthetic persons (default 1,000,000; 20,000 with --quick)")
+    p.add_argument("--only", default="", help="comma list of B1..B5 (default: all)")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: 20,000 persons, fewer repeats, a 15 s load test")
+    p.add_argument("--b3-config", default=None,
+                   help="gunicorn configs to try, e.g. sync:5,gthread:3x4 (the best is kept)")
+    p.add_argument("--b3-seconds", type=float, default=None, help="length of each load run")
+    p.add_argument("--b3-runs", type=int, default=None, help="load runs with the chosen config")
+    p.add_argument("--b3-clients", type=int, default=20, help="concurrent clients")
+    p.add_argument("--reuse-data", action="store_true",
+                   help="(development) keep the data of the previous run on this database")
+    p.add_argument("--output", default=str(PROJECT_ROOT / "docs" / "performance.md"),
+                   help="where to write the results (Markdown)")
+    a = p.parse_args(argv)
+    only = tuple(x.strip().upper() for x in a.only.split(",") if x.strip()) or ALL
+    unknown = [x for x in only if x not in ALL]
+    if unknown:
+        p.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(ALL)}")
+    persons = a.persons or (QUICK_PERSONS if a.quick else 1_000_000)
+    if persons < 1000:
+        p.error("--persons must be at least 1,000")
+    if not 1 <= a.b3_clients <= 200:
+        p.error("--b3-clients must be between 1 and 200")
+    q = a.quick
+    return Plan(
+        persons=persons,
+        only=only,
+        quick=q,
+        b1_rounds=3 if q else 7,
+        relink_runs=3,
+        record_runs=3 if q else 5,
+        record_per_run=200 if q else 500,
+        b4_requests=50 if q else 200,
+        b3_configs=(a.b3_config or "sync:5,gthread:3x4").split(","),
+        b3_trial_seconds=0 if q else 20,
+        b3_runs=a.b3_runs or (1 if q else 3),
+        b3_seconds=min(a.b3_seconds or (15 if q else 60), 600),
+        b3_clients=a.b3_clients,
+        output=a.output,
+        reuse_data=a.reuse_data,
+    )
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class Context:
+    plan: Plan
+    env: BenchEnv
+    results: list[Result] = field(default_factory=list)
+    details: dict[str, list[str]] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+    app: Any = None
+
+    def add(self, result: Result) -> None:
+        self.results.append(result)
+
+    def detail(self, bench: str, line: str) -> None:
+        self.details.setdefault(bench, []).append(line)
+
+    @property
+    def size(self) -> str:
+        return (f"{fmt_count(self.sizes.get('persons', 0))} persons / "
+                f"{fmt_count(self.sizes.get('screenings', 0))} screenings")
+
+
+def vacuum_analyze(env: BenchEnv) -> None:
+    engine = sa.create_engine(env.url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("VACUUM (ANALYZE)")
+    finally:
+        engine.dispose()
+
+
+def count_sizes(ctx: Context) -> None:
+    from caseapp.extensions import db
+
+    with ctx.app.app_context():
+        for table in ("screenings", "screening_facts", "cases"):
+            ctx.sizes[table] = int(db.session.execute(
+                sa.text(f"SELECT count(*) FROM {table}")).scalar() or 0)
+        ctx.sizes["linked_persons"] = int(db.session.execute(
+            sa.text("SELECT count(DISTINCT person_id) FROM screening_facts")).scalar() or 0)
+        db.session.rollback()
+
+
+# -- the benchmarks ------------------------------------------------------------------------
+
+
+def bench_b5(ctx: Context) -> None:
+    from benchmarks import b5_synth
+
+    plan = ctx.plan
+    log(f"B5 synth: {plan.persons:,} persons (flask synth, progress bar below)")
+    run = b5_synth.run_synth(ctx.env, plan.persons)
+    ctx.sizes.update(persons=run.persons, screenings=run.screenings)
+    goal_s = 300 * plan.persons / 1_000_000
+    ctx.add(Result(
+        "B5", "flask synth --persons N (build rows, COPY, link, commit)",
+        f"{fmt_count(run.persons)} persons / {fmt_count(run.screenings)} screenings / "
+        f"{fmt_count(run.rows)} rows",
+        "s", [run.wall], f"≤ {fmt_value(goal_s, 's')} (5 min per 1M)",
+        run.wall <= goal_s,
+    ))
+    ctx.detail("B5", f"`flask synth --persons {plan.persons} --seed 1`: {run.wall:.1f} s wall "
+               f"(synth reports {run.elapsed:.1f} s: {run.phases}); "
+               f"{run.linked_persons:,} linked persons; linkage precision "
+               f"{run.precision} recall {run.recall}.")
+    ctx.detail("B5", "One run: it is the data build of every other benchmark (repeating it "
+               "would not fit the time budget).")
+    log(f"  {run.wall:.1f} s ({run.phases})")
+
+
+def bench_b1(ctx: Context, statistician_token: str) -> None:
+    from benchmarks import b1_reports
+
+    log("B1 statistics (report API vs hand-written SQL)")
+    timings = b1_reports.run(ctx.app, statistician_token, ctx.plan.b1_rounds, log)
+    for t in timings:
+        floor = summarize(t.floor).median
+        service = summarize(t.service).median
+        ratio = service / floor if floor else float("nan")
+        ctx.add(Result(
+            "B1", f"{t.report.what}: GET /api/v1/reports/victims (statistician)",
+            f"{ctx.size}; {t.total_persons:,} persons counted",
+            "s", t.service, "< 2 s and ≤ 1.5× SQL", service < 2 and ratio <= 1.5, ratio,
+        ))
+        ctx.add(Result(
+            "B1", f"{t.report.what}: SQL floor ({t.floor_name})", "same", "s", t.floor,
+            "—", None,
+        ))
+        parts = ", ".join(
+            f"{name} {summarize(v).median:.2f} s" for name, v in t.sql.items()
+        )
+        ctx.detail("B1", f"{t.report.what} ({t.cells} cells): hand-written forms, medians: "
+                   f"{parts}; service {service:.2f} s.")
+
+
+def bench_b2(ctx: Context) -> None:
+    from benchmarks import b2_linkage
+
+    plan = ctx.plan
+    log("B2 linkage")
+    relinks = b2_linkage.run_relink(ctx.app, plan.relink_runs, log)
+    ctx.add(Result(
+        "B2", "relink_all(): full recompute of every person",
+        f"{relinks[0].screenings:,} screenings → {relinks[0].persons:,} persons",
+        "s", [r.seconds for r in relinks], "≤ 60 s",
+        summarize([r.seconds for r in relinks]).median <= 60,
+    ))
+    records = b2_linkage.run_record(ctx.app, plan.record_runs, plan.record_per_run, log)
+    means = [sum(r) / len(r) * 1000 for r in records]
+    pooled = [x * 1000 for r in records for x in r]
+    ctx.add(Result(
+        "B2", f"new screening: facts.record (fact insert + link_one), mean of "
+        f"{plan.record_per_run} per run",
+        ctx.size, "ms", means, "≤ 5 ms", summarize(means).median <= 5,
+    ))
+    ctx.detail("B2", f"Per new screening, pooled over {len(pooled)}: p50 "
+               f"{percentile(pooled, 50):.2f} ms, p95 {percentile(pooled, 95):.2f} ms, max "
+               f"{max(pooled):.1f} ms.")
+
+
+def bench_b4(ctx: Context) -> None:
+    from benchmarks import b4_cases, users
+    from caseapp.extensions import db
+
+    log("B4 case lists")
+    with ctx.app.app_context():
+        org, code, have = b4_cases.largest_org()
+        added = b4_cases.top_up(org, B4_TARGET)
+        db.session.commit()
+    if added:
+        vacuum_analyze(ctx.env)
+    ctx.detail("B4", f"Organization {code}: {have:,} synthetic cases, topped up with "
+               f"{added:,} cloned cases to {B4_TARGET:,}.")
+    with ctx.app.app_context():
+        screener = users.ensure_user("b4.screener@bench.invalid", "screener", code)
+        document = b4_cases.sample_document(org)
+        db.session.rollback()
+    endpoints = b4_cases.measure(ctx.app, screener.token, screener.email, screener.password,
+                                 document, requests=ctx.plan.b4_requests, log=log)
+    for e in endpoints:
+        s = e.summary
+        ctx.add(Result(
+            "B4", e.what, f"{B4_TARGET:,} cases in {code}", "ms", e.latencies_ms,
+            "p95 ≤ 100 ms", s["p95"] <= 100,
+            spread_override=f"p95 {s['p95']:.1f} ms; max {s['max']:.0f} ms "
+                            f"(n={len(e.latencies_ms)})",
+        ))
+
+
+def bench_b3(ctx: Context, screener_token: str) -> None:
+    from benchmarks import b3_throughput
+
+    plan = ctx.plan
+    configs = [b3_throughput.ServerConfig.parse(c) for c in plan.b3_configs]
+    log(f"B3 screening throughput ({plan.b3_clients} clients, {plan.b3_seconds:.0f} s × "
+        f"{plan.b3_runs})")
+    chosen, trials, runs = b3_throughput.run(
+        ctx.env, ctx.app, screener_token, configs, runs=plan.b3_runs,
+        seconds=plan.b3_seconds, concurrency=plan.b3_clients, log=log,
+        trial_seconds=plan.b3_trial_seconds,
+    )
+    acked = [i for r in runs for i in r.acknowledged]
+    missing = b3_throughput.missing_ids(ctx.app, acked)
+    pooled = [x for r in runs for x in r.latencies]
+    errors = sum(r.errors for r in runs)
+    p95 = percentile(pooled, 95)
+    size = f"{ctx.size}; {plan.b3_clients} clients × {plan.b3_seconds:.0f} s"
+    tps = [r.throughput for r in runs]
+    ctx.add(Result("B3", f"POST /api/v1/screenings throughput, gunicorn {chosen.label}",
+                   size, "req/s", tps, "≥ 150 req/s", summarize(tps).median >= 150))
+    ctx.add(Result(
+        "B3", "POST /api/v1/screenings latency (all requests of all runs)", size, "ms",
+        pooled, "p95 ≤ 150 ms", p95 <= 150,
+        spread_override=f"p95 {p95:.0f} ms; p99 {percentile(pooled, 99):.0f} ms "
+                        f"(n={len(pooled)})",
+    ))
+    ctx.add(Result(
+        "B3", "errors / acknowledged (201) screenings missing from the database", size, "",
+        [float(errors + len(missing))], "0 errors, 0 lost", errors == 0 and not missing,
+        median_override=f"{errors} errors / {len(missing)} lost",
+        spread_override=f"{len(acked):,} acknowledged, all looked up",
+    ))
+    for t in trials:
+        ctx.detail("B3", f"Trial {t.config} ({t.seconds:.0f} s): {t.throughput:.0f} req/s, "
+                   f"p95 {t.latency_ms['p95']:.0f} ms, errors {t.errors}.")
+    for i, r in enumerate(runs, 1):
+        ctx.detail("B3", f"Run {i} ({r.config}, {r.seconds:.0f} s): {r.requests:,} requests, "
+                   f"{r.throughput:.0f} req/s, p50 {r.latency_ms['p50']:.0f} / p95 "
+                   f"{r.latency_ms['p95']:.0f} / p99 {r.latency_ms['p99']:.0f} ms, errors "
+                   f"{r.errors} {r.error_statuses or ''}, all cores busy "
+                   f"{r.machine_busy:.0%}, load generator {r.generator_cpu:.2f} cores, "
+                   f"keep-alive resends {r.retries}.")
+    ctx.detail("B3", f"Chosen: gunicorn {chosen.label}.")
+
+
+# -- main ---------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    plan = parse_args(argv)
+    url = os.environ.get("CASEAPP_BENCH_DATABASE_URL", "").strip() or DEFAULT_URL
+    check_bench_url(url)
+    env = BenchEnv.for_url(url, reuse=plan.reuse_data)
+    started = datetime.now(UTC)
+    t_start = time.perf_counter()
+    load_start = machine.load_averages()
+    log(f"Ruta benchmarks: {plan.persons:,} persons, {', '.join(plan.only)}; database "
+        f"{url}; load averages {machine.fmt_load(load_start)}")
+    ctx = Context(plan, env)
+
+    if plan.reuse_data:
+        log("reusing the data of the previous run")
+    else:
+        log("building the database (drop, create, migrate, seed)")
+        env.build_empty()
+    if plan.reuse_data:
+        pass
+    elif "B5" in plan.only:
+        bench_b5(ctx)
+    else:
+        from benchmarks import b5_synth
+
+        log(f"data: flask synth --persons {plan.persons:,} (B5 not selected: not reported)")
+        run = b5_synth.run_synth(env, plan.persons)
+        ctx.sizes.update(persons=run.persons, screenings=run.screenings)
+    if not plan.reuse_data:
+        vacuum_analyze(env)
+    ctx.app = env.create_app()
+    count_sizes(ctx)
+    ctx.sizes.setdefault("persons", plan.persons)
+
+    from benchmarks import users
+
+    with ctx.app.app_context():
+        statistician = users.ensure_user("b1.statistician@bench.invalid", "statistician", B1_ORG)
+        screener = users.ensure_user("b3.screener@bench.invalid", "screener", B3_ORG)
+
+    if "B1" in plan.only:
+        bench_b1(ctx, statistician.token)
+    if "B2" in plan.only:
+        bench_b2(ctx)
+    if "B4" in plan.only:
+        bench_b4(ctx)
+    if "B3" in plan.only:
+        bench_b3(ctx, screener.token)
+
+    load_end = machine.load_averages()
+    elapsed = time.perf_counter() - t_start
+    info = machine.describe(env.postgres_version())
+    rows = [r.cells() for r in ctx.results]
+    print(text_table(HEADERS, rows))
+    doc = report.render(
+        plan=plan, machine=info, started=started, elapsed=elapsed, load_start=load_start,
+        load_end=load_end, sizes=ctx.sizes, results=ctx.results, details=ctx.details,
+        url=url,
+    )
+    with open(plan.output, "w", encoding="utf-8") as f:
+        f.write(doc)
+    log(f"wrote {plan.output} ({elapsed / 60:.1f} min; load averages "
+        f"{machine.fmt_load(load_end)})")
+    with ctx.app.app_context():
+        from caseapp.extensions import db
+
+        db.engine.dispose()
+    missed = [f"{r.bench} {r.what}" for r in ctx.results if r.met is False]
+    if missed:
+        log("goals missed: " + "; ".join(missed))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

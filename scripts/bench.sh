@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Benchmarks at national scale (docs/performance.md): builds a synthetic PostgreSQL
+# database (CASEAPP_BENCH_DATABASE_URL, default ruta_bench on 127.0.0.1; dropped and
+# recreated), runs B1–B5, prints the table and writes docs/performance.md.
+#   scripts/bench.sh [--persons N] [--only B1,B3] [--quick]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+exec .venv/bin/python -m benchmarks.run "$@"
