@@ -129,6 +129,21 @@ def sample_document(org: int) -> str:
     return str(number)
 
 
+def regions(org: int) -> tuple[str, str]:
+    """The organization's most common region and its least common one (a filter that
+    matches few of its cases)."""
+    from caseapp.extensions import db
+    from caseapp.screening.models import Case
+
+    rows = db.session.execute(
+        sa.select(Case.region, sa.func.count())
+        .where(Case.organization_id == org)
+        .group_by(Case.region)
+        .order_by(sa.func.count().desc(), Case.region)
+    ).all()
+    return str(rows[0][0]), str(rows[-1][0])
+
+
 def sign_in(client: Any, email: str, password: str) -> None:
     base = "https://localhost"
     page = client.get("/login", base_url=base)
@@ -143,18 +158,25 @@ def sign_in(client: Any, email: str, password: str) -> None:
         raise RuntimeError(f"sign-in failed: {response.status_code}")
 
 
-def measure(app: Any, token: str, email: str, password: str, document: str, *,
-            requests: int, log: Callable[[str], None]) -> list[Endpoint]:
+def measure(app: Any, token: str, email: str, password: str, document: str,
+            region_codes: tuple[str, str], *, requests: int,
+            log: Callable[[str], None]) -> list[Endpoint]:
     api = app.test_client()
     web = app.test_client()
     sign_in(web, email, password)
     bearer = {"Authorization": f"Bearer {token}"}
     base = "https://localhost"
+    main, rare = region_codes
     targets: list[tuple[str, str, Callable[[], Any]]] = [
         ("api_first", "GET /api/v1/cases (first page)",
          lambda: api.get("/api/v1/cases", headers=bearer, base_url=base)),
-        ("api_filtered", "GET /api/v1/cases?status=open&region=15&determination=indicated",
-         lambda: api.get("/api/v1/cases?status=open&region=15&determination=indicated",
+        ("api_filtered", f"GET /api/v1/cases?status=open&determination=indicated&region="
+         f"{main} (its main region: most cases)",
+         lambda: api.get(f"/api/v1/cases?status=open&determination=indicated&region={main}",
+                         headers=bearer, base_url=base)),
+        ("api_filtered_few", f"GET /api/v1/cases?status=open&determination=indicated&region="
+         f"{rare} (few cases)",
+         lambda: api.get(f"/api/v1/cases?status=open&determination=indicated&region={rare}",
                          headers=bearer, base_url=base)),
         ("api_search", "GET /api/v1/cases?q=<document> (blind index)",
          lambda: api.get("/api/v1/cases", query_string={"q": document}, headers=bearer,

@@ -27,6 +27,11 @@ class SynthRun:
     precision: float | None
     recall: float | None
 
+    def phase(self, name: str) -> float | None:
+        """Seconds of one phase synth reports ("link 2.4 s" -> 2.4), if it does."""
+        match = re.search(rf"(?:^|, ){re.escape(name)} ([\d.]+) s", self.phases)
+        return float(match.group(1)) if match else None
+
 
 def parse_output(text: str, wall: float) -> SynthRun:
     """The summary ``flask synth`` prints (reports/cli.py)."""

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from caseapp.accounts import passwords
 from caseapp.accounts.models import ApiToken, LoginThrottle, Organization, User
@@ -195,7 +196,11 @@ def create_token(actor: Actor | None, user: User, name: str = "") -> str:
 def user_for_token(token: str) -> User | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    row = db.session.scalar(
+        sa.select(ApiToken)
+        .where(ApiToken.token_hash == _token_hash(token))
+        .options(joinedload(ApiToken.user))  # one round trip per API request
+    )
     if row is None or row.revoked_at is not None or not row.user.is_active:
         return None
     return row.user

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Mapping
@@ -111,6 +112,11 @@ def load_config(
         for k in missing:
             cfg[k] = stored[k]
 
+    memory = str(cfg.get("REPORTS_WORK_MEM") or "")
+    if memory and not re.fullmatch(r"[1-9][0-9]{0,6}(kB|MB|GB)", memory):
+        raise ConfigError(
+            f"REPORTS_WORK_MEM must be empty or a size like 256MB (kB, MB or GB), not {memory!r}"
+        )
     cfg["DATA_KEYS"] = _data_keyring(cfg)
     cfg["INDEX_KEY_BYTES"] = decode_key("INDEX_KEY", str(cfg["INDEX_KEY"]))
     if not cfg.get("DATABASE_URL"):

@@ -87,6 +87,7 @@ class Keyring:
 
 def normalize_for_index(value: str) -> str:
     """Case-, accent- and whitespace-insensitive form, so "José  QUISPE" finds "jose quispe"."""
-    decomposed = unicodedata.normalize("NFKD", value)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.upper().split())
+    if not value.isascii():  # ASCII has nothing to decompose or strip
+        decomposed = unicodedata.normalize("NFKD", value)
+        value = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(value.upper().split())

@@ -311,8 +311,9 @@ def plan_for_screening(actor: User, screening: Screening, consent: ConsentInput 
     for alert in plan.alerts:
         if alert.code not in alerts:
             alerts.append(alert.code)
+    # every screening opens its case, so the case's referrals are the ones just created
     if (
-        any(r.status == "pending_consent" for r in _case_referrals(case))
+        any(r.status == "pending_consent" for r, _ in created)
         and "consent_missing" not in alerts
     ):
         alerts.append("consent_missing")

@@ -45,6 +45,9 @@ PARTICLES = frozenset(
 )
 _APOSTROPHES = frozenset("'’‘`´ʼ")
 _FOLD = str.maketrans({"Ø": "O", "Đ": "D", "Ł": "L", "Æ": "AE", "Œ": "OE", "Þ": "TH"})
+_DROP_APOSTROPHES = str.maketrans(dict.fromkeys(_APOSTROPHES))
+#: ASCII punctuation and spaces to a space (for ASCII, ``isalnum`` is [A-Za-z0-9])
+_ASCII_SEPARATORS = str.maketrans({i: " " for i in range(128) if not chr(i).isalnum()})
 _SEXES_FOR_MATCHING = frozenset({"F", "M", "intersex"})
 
 # Numbers that are all digits and whose leading zeros are only padding (they are
@@ -75,11 +78,14 @@ def normalize_name(given_names: str | None, family_names: str | None) -> str:
     particles ("De La"), they are kept rather than returning nothing.
     """
     text = f"{given_names or ''} {family_names or ''}"
-    text = "".join("" if ch in _APOSTROPHES else ch for ch in text)  # O'Neill -> ONEILL
-    decomposed = unicodedata.normalize("NFKD", text.upper().translate(_FOLD))
-    cleaned = "".join(
-        ch if ch.isalnum() else " " for ch in decomposed if not unicodedata.combining(ch)
-    )
+    text = text.translate(_DROP_APOSTROPHES).upper()  # O'Neill -> ONEILL
+    if text.isascii():  # NFKD changes nothing and there are no combining marks
+        cleaned = text.translate(_ASCII_SEPARATORS)
+    else:
+        decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD))
+        cleaned = "".join(
+            ch if ch.isalnum() else " " for ch in decomposed if not unicodedata.combining(ch)
+        )
     parts = cleaned.upper().translate(_FOLD).split()
     kept = [p for p in parts if p not in PARTICLES] or parts
     return " ".join(sorted(kept))

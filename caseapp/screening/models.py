@@ -44,7 +44,13 @@ class Case(db.Model):  # type: ignore[name-defined]
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         sa.Index("ix_cases_org_created", "organization_id", "created_at"),
-        sa.Index("ix_cases_org_status", "organization_id", "status", "determination"),
+        # case lists (screening.services.list_cases): every filter in the index, so a
+        # filtered page reads only its rows and its count needs no table access
+        sa.Index(
+            "ix_cases_org_filters",
+            "organization_id", "status", "determination", "region", "created_at",
+        ),
+        sa.Index("ix_cases_org_region", "organization_id", "region", "created_at"),
         sa.CheckConstraint("status IN ('open','closed')", name="status_known"),
     )
 

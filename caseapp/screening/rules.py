@@ -649,16 +649,29 @@ def _status_reason(
     )
 
 
+_LABELS_MEMO: dict[tuple[int, frozenset[str], str], tuple[CodeList, str]] = {}
+_LABELS_MEMO_SIZE = 20_000
+
+
 def _labels(recorded: Iterable[str], code_list: CodeList, locale: str) -> str:
     """Labels of the recorded codes in list order, lower-cased for use inside a sentence.
 
     Codes not in the list (not validated here) are shown as they are, after the known ones.
+    The same few combinations of codes recur in every explanation, so the sentences are
+    memoized (code labels only, never personal data; bounded).
     """
     wanted = frozenset(recorded)
+    key = (id(code_list), wanted, locale)
+    hit = _LABELS_MEMO.get(key)
+    if hit is not None and hit[0] is code_list:
+        return hit[1]
     known = [c for c in code_list.codes if c in wanted]
     unknown = sorted(wanted - set(known))
     words = [_lower_first(code_list.label(c, locale)) for c in known] + unknown
-    return _join(words, "and" if locale == "en" else "y")
+    text = _join(words, "and" if locale == "en" else "y")
+    if len(_LABELS_MEMO) < _LABELS_MEMO_SIZE:
+        _LABELS_MEMO[key] = (code_list, text)
+    return text
 
 
 def _lower_first(text: str) -> str:

@@ -96,9 +96,9 @@ def create_screening(actor: User, data: ScreeningInput) -> Screening:
         region=data.region,
         determination=determination.status,
     )
+    case.person = _person(data.person)  # while new: planning then reads it without a query
     db.session.add(case)
     db.session.flush()
-    db.session.add(_person(case, data.person))
     screening = Screening(
         case_id=case.id,
         organization_id=actor.organization_id,
@@ -150,9 +150,8 @@ def create_screening(actor: User, data: ScreeningInput) -> Screening:
     return screening
 
 
-def _person(case: Case, p: PersonInput) -> Person:
+def _person(p: PersonInput) -> Person:
     return Person(
-        case_id=case.id,
         given_names=p.given_names,
         family_names=p.family_names,
         date_of_birth=p.date_of_birth.isoformat() if p.date_of_birth else None,

@@ -94,6 +94,7 @@ def test_parsers_of_other_tools_output():
     run = b5_synth.parse_output(out, wall=40.0)
     assert (run.persons, run.screenings, run.rows) == (20000, 30408, 150287)
     assert run.elapsed == 37.3 and run.precision == 0.9947 and "link 3.2 s" in run.phases
+    assert run.phase("link") == 3.2 and run.phase("write") == 12.2 and run.phase("x") is None
     assert machine.cpu_model("model name\t: Test CPU @ 2GHz\n") == "Test CPU @ 2GHz"
     assert machine.memory_gib("MemTotal:       25165824 kB\n") == 24.0
     config = b3_throughput.ServerConfig.parse("gthread:3x4")

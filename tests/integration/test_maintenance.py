@@ -80,7 +80,8 @@ def _pg_url(name: str) -> str:
 def _pg_admin(statement: str, **params: Any) -> Any:
     engine = sa.create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        value = conn.execute(sa.text(statement), params).scalar()
+        result = conn.execute(sa.text(statement), params)
+        value = result.scalar() if result.returns_rows else None
     engine.dispose()
     return value
 

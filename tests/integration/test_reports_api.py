@@ -734,3 +734,18 @@ def test_openapi_documents_the_report_endpoints(api):
         assert "get" in spec["paths"][path]
     assert "VictimsReport" in spec["components"]["schemas"]
     assert codes.get("org_kind")
+
+
+def test_report_statements_get_their_sort_memory_for_the_transaction_only(app, db_tx):
+    from caseapp.reports import queries
+
+    conn = db.session.connection()
+    if conn.dialect.name != "postgresql":
+        pytest.skip("work_mem is a PostgreSQL setting; SQLite has nothing to set")
+    before = conn.exec_driver_sql("SHOW work_mem").scalar()
+    assert before != app.config["REPORTS_WORK_MEM"] == "256MB"
+    savepoint = conn.begin_nested()
+    queries.sort_in_memory()
+    assert conn.exec_driver_sql("SHOW work_mem").scalar() == "256MB"
+    savepoint.rollback()  # a local setting ends with its (sub)transaction
+    assert conn.exec_driver_sql("SHOW work_mem").scalar() == before

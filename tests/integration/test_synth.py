@@ -313,3 +313,46 @@ def test_generated_screenings_pass_the_api_validation(db_tx):
         for reg in population.person(index)[1]:
             parsed = parse_screening(payload(reg.data))
             assert dataclasses.replace(parsed, identified_at=reg.data.identified_at) == reg.data
+
+
+def _schema_of_loaded_tables() -> list[tuple[str, ...]]:
+    conn = db.session.connection()
+    tables = [t.name for t, _ in synth.TABLES]
+    indexes = conn.execute(sa.text(
+        "SELECT 'index', i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+        "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname = ANY(:t)"
+    ), {"t": tables}).all()
+    keys = conn.execute(sa.text(
+        "SELECT c.contype::text, c.conname::text, pg_get_constraintdef(c.oid) "
+        "FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE t.relname = ANY(:t)"
+    ), {"t": tables}).all()
+    return sorted(tuple(r) for r in [*indexes, *keys])
+
+
+def test_postgresql_load_restores_every_index_and_foreign_key(db_tx):
+    if db.session.connection().dialect.name != "postgresql":
+        pytest.skip("the deferred indexes and foreign keys are PostgreSQL's bulk path")
+    before = _schema_of_loaded_tables()
+    assert sum(1 for kind, *_ in before if kind == "f") >= 5
+    assert any("gin" in definition for _, _, definition in before)
+    result = run(200, seed=3)
+    assert result.timings["index"] > 0
+    assert _schema_of_loaded_tables() == before
+
+
+def test_a_foreign_key_broken_during_the_load_fails_the_restore(db_tx, monkeypatch):
+    if db.session.connection().dialect.name != "postgresql":
+        pytest.skip("the deferred indexes and foreign keys are PostgreSQL's bulk path")
+    real = synth.IdAssigner.add
+    added: list[int] = []
+
+    def orphan_purpose(self, batch, built):
+        screening_id = real(self, batch, built)
+        if not added:
+            batch.purposes.append((10**9, "begging"))  # no such fact
+            added.append(screening_id)
+        return screening_id
+
+    monkeypatch.setattr(synth.IdAssigner, "add", orphan_purpose)
+    with pytest.raises(sa.exc.IntegrityError):
+        run(20, seed=4)

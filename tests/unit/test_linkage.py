@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from caseapp.core.crypto import normalize_for_index
+from caseapp.reports import linkage
 from caseapp.reports.linkage import (
     Pseudonyms,
     link,
@@ -409,3 +411,38 @@ def test_link_at_scale() -> None:
     for rid, p in records:
         person = int(p.name_sex_year[2:])  # type: ignore[index]
         assert persons[rid] == persons[first_of.setdefault(person, rid)]
+
+
+def _normalize_name_reference(given: str | None, family: str | None) -> str:
+    """The general (per-character Unicode) normalization, without the ASCII fast path."""
+    import unicodedata
+
+    text = f"{given or ''} {family or ''}"
+    text = "".join("" if ch in linkage._APOSTROPHES else ch for ch in text)
+    decomposed = unicodedata.normalize("NFKD", text.upper().translate(linkage._FOLD))
+    cleaned = "".join(
+        ch if ch.isalnum() else " " for ch in decomposed if not unicodedata.combining(ch)
+    )
+    parts = cleaned.upper().translate(linkage._FOLD).split()
+    kept = [p for p in parts if p not in linkage.PARTICLES] or parts
+    return " ".join(sorted(kept))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="latin-1") | st.sampled_from("’ʼŁæœ-.,'"), max_size=30),
+       st.text(max_size=30))
+def test_the_ascii_fast_path_normalizes_like_the_general_one(given_names, family_names):
+    assert linkage.normalize_name(given_names, family_names) == _normalize_name_reference(
+        given_names, family_names
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="latin-1") | st.sampled_from(" \t\u0301ŁÅ"),
+               max_size=30))
+def test_index_normalization_ascii_fast_path(value):
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", value)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    assert normalize_for_index(value) == " ".join(stripped.upper().split())
