@@ -132,9 +132,10 @@ def create_screening(actor: User, data: ScreeningInput) -> Screening:
     db.session.add(screening)
     db.session.flush()
     referrals.plan_for_screening(actor, screening, data.consent)
-    # The audit chain's lock (PostgreSQL) is held from here to the commit, so concurrent
-    # screenings queue only for the chain and the linkage, not for referral planning.
-    # Linking stays under it: each new screening sees every committed one.
+    # The event joins the audit chain at commit, under the chain's lock (PostgreSQL), so
+    # concurrent screenings queue only for that append. Linking sees the facts committed
+    # before this one; two screenings of one person committed at the same moment are
+    # joined by the next `flask reports relink` (the reference, ADR 0006).
     audit.record(
         actor,
         "screening.create",
