@@ -669,7 +669,7 @@ def _labels(recorded: Iterable[str], code_list: CodeList, locale: str) -> str:
     unknown = sorted(wanted - set(known))
     words = [_lower_first(code_list.label(c, locale)) for c in known] + unknown
     text = _join(words, "and" if locale == "en" else "y")
-    if len(_LABELS_MEMO) < _LABELS_MEMO_SIZE:
+    if not unknown and len(_LABELS_MEMO) < _LABELS_MEMO_SIZE:  # only listed codes
         _LABELS_MEMO[key] = (code_list, text)
     return text
 

@@ -1382,3 +1382,18 @@ def test_crosswalk_columns() -> None:
         "car_general",
         "ngo_shelter",
     }
+
+
+def test_memoized_label_sentences_equal_fresh_ones_per_list_and_locale(monkeypatch):
+    from caseapp.core import codes as code_lists
+
+    monkeypatch.setattr(rules, "_LABELS_MEMO", {})
+    first = rules._labels(["transport", "recruitment"], code_lists.ACT, "es")
+    again = rules._labels({"recruitment", "transport"}, code_lists.ACT, "es")
+    english = rules._labels({"recruitment", "transport"}, code_lists.ACT, "en")
+    assert first == again and first != english
+    assert first.startswith(code_lists.ACT.label("recruitment", "es")[:1].lower())
+    monkeypatch.setattr(rules, "_LABELS_MEMO", {})
+    assert rules._labels({"transport", "recruitment"}, code_lists.ACT, "es") == first
+    rules._labels({"not-a-code"}, code_lists.ACT, "es")  # shown as is, never memoized
+    assert all("not-a-code" not in key[1] for key in rules._LABELS_MEMO)
