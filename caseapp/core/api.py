@@ -31,6 +31,13 @@ def json_body() -> dict[str, Any]:
     return data
 
 
+def only_fields(body: dict[str, Any], allowed: set[str]) -> None:
+    """Objects are closed (api.md §3): any other field is a 422 naming it."""
+    unknown = set(body) - allowed
+    if unknown:
+        raise ValidationFailed({k: ["unknown field"] for k in sorted(unknown)})
+
+
 def pagination() -> tuple[int, int]:
     errors: dict[str, list[str]] = {}
     try:

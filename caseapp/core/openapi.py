@@ -79,6 +79,20 @@ def page_number() -> dict[str, Any]:
     return {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}
 
 
+def page_parameters() -> list[dict[str, Any]]:
+    """The ``page`` and ``per_page`` query parameters of a list endpoint (api.md §3)."""
+    from caseapp.core.api import MAX_PER_PAGE
+
+    return [
+        {"name": "page", "in": "query", "schema": page_number()},
+        {
+            "name": "per_page",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+        },
+    ]
+
+
 def page_of(schema_name: str) -> dict[str, Any]:
     """A page of a list endpoint (api.md §3)."""
     return {

@@ -112,12 +112,7 @@ openapi.register(
             {"name": "service_type", "in": "query", "schema": openapi.code("service_type")},
             {"name": "region", "in": "query", "schema": openapi.code("region")},
             {"name": "q", "in": "query", "schema": {"type": "string"}},
-            {"name": "page", "in": "query", "schema": openapi.page_number()},
-            {
-                "name": "per_page",
-                "in": "query",
-                "schema": {"type": "integer", "minimum": 1, "maximum": 100},
-            },
+            *openapi.page_parameters(),
         ],
         "responses": {
             "200": {"description": "A page of services", **openapi.json_content("DirectoryPage")},

@@ -13,8 +13,7 @@ from flask import jsonify
 from flask_login import current_user
 
 from caseapp.core import openapi
-from caseapp.core.api import api, json_body
-from caseapp.core.errors import ValidationFailed
+from caseapp.core.api import api, json_body, only_fields
 from caseapp.core.security import Permission, requires
 from caseapp.extensions import db
 from caseapp.maintenance import retention
@@ -35,9 +34,7 @@ def legal_hold_document(case: Case) -> dict[str, Any]:
 @requires(Permission.CONSENT_OVERRIDE)
 def set_legal_hold(case_id: str) -> Any:
     body = json_body()
-    unknown = set(body) - {"hold", "reason"}
-    if unknown:
-        raise ValidationFailed({k: ["unknown field"] for k in sorted(unknown)})
+    only_fields(body, {"hold", "reason"})
     case = retention.set_legal_hold(current_user, case_id, body.get("hold"), body.get("reason"))
     document = legal_hold_document(case)
     db.session.commit()

@@ -8,8 +8,7 @@ from flask import Response, jsonify, request
 from flask_login import current_user
 
 from caseapp.core import openapi
-from caseapp.core.api import api, json_body, page_response, pagination
-from caseapp.core.errors import ValidationFailed
+from caseapp.core.api import api, json_body, only_fields, page_response, pagination
 from caseapp.core.security import Permission, requires
 from caseapp.extensions import db
 from caseapp.referrals import letters, services
@@ -23,12 +22,6 @@ def _doc(referral: Referral, side: str) -> dict[str, Any]:
     if side == "receiving":
         return receiving_view(referral)
     return referral_document(referral, history=True)
-
-
-def _only(body: dict[str, Any], allowed: set[str]) -> None:
-    unknown = set(body) - allowed
-    if unknown:
-        raise ValidationFailed({k: ["unknown field"] for k in sorted(unknown)})
 
 
 @api.post("/cases/<case_id>/consent")
@@ -66,7 +59,7 @@ def get_referral(referral_id: str) -> Any:
 @requires(Permission.REFERRAL_SEND)
 def send_referral(referral_id: str) -> Any:
     body = json_body() if request.get_data() else {}
-    _only(body, {"consent_override_justification", "risk_notes"})
+    only_fields(body, {"consent_override_justification", "risk_notes"})
     referral = services.send(
         current_user,
         referral_id,
@@ -82,7 +75,7 @@ def send_referral(referral_id: str) -> Any:
 @requires(Permission.REFERRAL_SEND)
 def assign_referral(referral_id: str) -> Any:
     body = json_body()
-    _only(body, {"provider"})
+    only_fields(body, {"provider"})
     referral = services.assign(current_user, referral_id, body.get("provider"))
     document = referral_document(referral, history=True)
     db.session.commit()
@@ -102,7 +95,7 @@ def accept_referral(referral_id: str) -> Any:
 @requires(Permission.REFERRAL_RECEIVE)
 def decline_referral(referral_id: str) -> Any:
     body = json_body()
-    _only(body, {"reason", "note"})
+    only_fields(body, {"reason", "note"})
     result = services.decline(current_user, referral_id, body.get("reason"), body.get("note"))
     document = receiving_view(result.declined)
     document["rerouted_to"] = {
@@ -136,7 +129,7 @@ def complete_referral(referral_id: str) -> Any:
 @requires(Permission.REFERRAL_SEND)
 def cancel_referral(referral_id: str) -> Any:
     body = json_body()
-    _only(body, {"reason", "note"})
+    only_fields(body, {"reason", "note"})
     referral = services.cancel(current_user, referral_id, body.get("reason"), body.get("note"))
     document = referral_document(referral, history=True)
     db.session.commit()
@@ -554,12 +547,7 @@ openapi.register(
                 "in": "query",
                 "schema": {"type": "string", "enum": ["true", "false", "1", "0"]},
             },
-            {"name": "page", "in": "query", "schema": openapi.page_number()},
-            {
-                "name": "per_page",
-                "in": "query",
-                "schema": {"type": "integer", "minimum": 1, "maximum": 100},
-            },
+            *openapi.page_parameters(),
         ],
         "responses": {
             "200": {"description": "A page of referrals", **_json("ReferralPage")},

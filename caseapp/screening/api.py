@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from caseapp.core import idempotency, openapi
-from caseapp.core.api import api, json_body, page_response, pagination
-from caseapp.core.errors import Conflict, ValidationFailed
+from caseapp.core.api import api, json_body, only_fields, page_response, pagination
+from caseapp.core.errors import Conflict
 from caseapp.core.security import Permission, requires
 from caseapp.extensions import db
 from caseapp.screening import services
@@ -66,9 +66,7 @@ def get_screening(screening_id: str) -> Any:
 @requires(Permission.DETERMINATION_OVERRIDE)
 def override_screening(screening_id: str) -> Any:
     body = json_body()
-    unknown = set(body) - {"status", "justification"}
-    if unknown:
-        raise ValidationFailed({k: ["unknown field"] for k in sorted(unknown)})
+    only_fields(body, {"status", "justification"})
     screening = services.override_determination(
         current_user, screening_id, body.get("status"), body.get("justification")
     )
@@ -457,12 +455,7 @@ openapi.register(
                 "description": "exact full name or document number (blind index search)",
                 "schema": {"type": "string", "maxLength": 200},
             },
-            {"name": "page", "in": "query", "schema": openapi.page_number()},
-            {
-                "name": "per_page",
-                "in": "query",
-                "schema": {"type": "integer", "minimum": 1, "maximum": 100},
-            },
+            *openapi.page_parameters(),
         ],
         "responses": {
             "200": {"description": "A page of cases", **_json("CasePage")},
