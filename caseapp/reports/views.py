@@ -151,9 +151,14 @@ def overlap() -> Any:
     ), status
 
 
-def _breakdown(
-    report: str, dims: Mapping[str, layouts.Dim], default: tuple[str, ...]
-) -> tuple[forms.BreakdownForm, dict[str, Any] | None, int, dict[str, str]]:
+def _breakdown_page(
+    report: str,
+    dims: Mapping[str, layouts.Dim],
+    default: tuple[str, ...],
+    chart_title: str,
+    label_dims: Mapping[str, layouts.Dim],
+) -> Any:
+    """A report of counts by up to three dimensions: form, chart, table, downloads."""
     form = forms.BreakdownForm(_formdata())
     if not request.args:
         for name, value in zip(form.dimension_fields, default, strict=False):
@@ -162,49 +167,36 @@ def _breakdown(
     for name in form.dimension_fields:
         getattr(form, name).choices = choices
     doc, status, args = _run(form, report)
-    return form, doc, status, args
+    chart = None
+    if doc is not None:
+        chart = charts.table_chart(f"{report}-chart", chart_title, dims, doc, locale())
+    return render_template(
+        f"reports/{report}.html",
+        form=form,
+        doc=doc,
+        chart=chart,
+        label=_labeler(label_dims),
+        dims=dims,
+        downloads=_downloads(report, args) if doc else {},
+    ), status
 
 
 @bp.get("/referrals")
 @requires(Permission.REPORTS_VIEW)
 def referrals() -> Any:
-    form, doc, status, args = _breakdown(
-        "referrals", layouts.REFERRAL_DIMS, services.REFERRALS.default_by
+    return _breakdown_page(
+        "referrals", layouts.REFERRAL_DIMS, services.REFERRALS.default_by,
+        _("Derivaciones"), {**layouts.REFERRAL_DIMS, **layouts.OTHER_DIMS},
     )
-    chart = None
-    if doc is not None:
-        chart = charts.table_chart(
-            "referrals-chart", _("Derivaciones"), layouts.REFERRAL_DIMS, doc, locale()
-        )
-    return render_template(
-        "reports/referrals.html",
-        form=form,
-        doc=doc,
-        chart=chart,
-        label=_labeler({**layouts.REFERRAL_DIMS, **layouts.OTHER_DIMS}),
-        dims=layouts.REFERRAL_DIMS,
-        downloads=_downloads("referrals", args) if doc else {},
-    ), status
 
 
 @bp.get("/gaps")
 @requires(Permission.REPORTS_VIEW)
 def gaps() -> Any:
-    form, doc, status, args = _breakdown("gaps", layouts.GAP_DIMS, services.GAPS.default_by)
-    chart = None
-    if doc is not None:
-        chart = charts.table_chart(
-            "gaps-chart", _("Necesidades no cubiertas"), layouts.GAP_DIMS, doc, locale()
-        )
-    return render_template(
-        "reports/gaps.html",
-        form=form,
-        doc=doc,
-        chart=chart,
-        label=_labeler(layouts.GAP_DIMS),
-        dims=layouts.GAP_DIMS,
-        downloads=_downloads("gaps", args) if doc else {},
-    ), status
+    return _breakdown_page(
+        "gaps", layouts.GAP_DIMS, services.GAPS.default_by,
+        _("Necesidades no cubiertas"), layouts.GAP_DIMS,
+    )
 
 
 @bp.get("/occupancy")
