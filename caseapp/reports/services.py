@@ -34,15 +34,11 @@ PERSON_LEVEL_LAYOUTS = frozenset({"ctdc"})
 MAX_SERIES_MONTHS = 36
 
 
-class Actor(Protocol):
-    @property
-    def id(self) -> int | None: ...
-    @property
-    def email(self) -> str: ...
+class Actor(audit.Actor, Protocol):
+    """Who asks for a report: an audit actor with a role (scope and suppression)."""
+
     @property
     def role(self) -> str: ...
-    @property
-    def organization_id(self) -> int | None: ...
 
 
 # -- parameters -------------------------------------------------------------------------------
