@@ -249,3 +249,16 @@ def api(app: Flask, users: Users) -> Any:
         return ApiClient(users.token(user), user)
 
     return _make
+
+
+@pytest.fixture
+def k(app):
+    """Set the suppression threshold for one test; restored afterwards."""
+    before = app.config["SUPPRESSION_THRESHOLD"]
+
+    def set_k(value: int) -> int:
+        app.config["SUPPRESSION_THRESHOLD"] = value
+        return value
+
+    yield set_k
+    app.config["SUPPRESSION_THRESHOLD"] = before

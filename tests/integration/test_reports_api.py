@@ -76,19 +76,6 @@ def post(client, body) -> dict:
     return response.json
 
 
-@pytest.fixture
-def k(app):
-    """Set the suppression threshold for one test; restored afterwards."""
-    before = app.config["SUPPRESSION_THRESHOLD"]
-
-    def set_k(value: int) -> int:
-        app.config["SUPPRESSION_THRESHOLD"] = value
-        return value
-
-    yield set_k
-    app.config["SUPPRESSION_THRESHOLD"] = before
-
-
 def victims(client, query: str = "", status: int = 200) -> dict:
     response = client.get(f"/api/v1/reports/victims?{query}")
     assert response.status_code == status, response.get_json()

@@ -20,18 +20,6 @@ from tests.integration.test_reports_api import (
 
 
 @pytest.fixture
-def k(app):
-    before = app.config["SUPPRESSION_THRESHOLD"]
-
-    def set_k(value: int) -> int:
-        app.config["SUPPRESSION_THRESHOLD"] = value
-        return value
-
-    yield set_k
-    app.config["SUPPRESSION_THRESHOLD"] = before
-
-
-@pytest.fixture
 def page_user(login_as):
     """Sign in through the login page; roles that must enrol two-factor sign-in are marked
     as enrolled so the guard lets them through (2FA itself is tested elsewhere)."""
