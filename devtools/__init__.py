@@ -1,0 +1,1 @@
+"""Developer tools: synthetic data, import analysis. Never imported by the product."""
