@@ -233,12 +233,17 @@ def run(app: Any, token: str, runs: int, log: Callable[[str], None]) -> list[Tim
             db.session.rollback()
         doc = call_api()
         published = published_cells(doc, report.by)
-        check_equal(f"{report.key}/API (published cells)",
-                    {k: v for k, v in expected.items() if k in published}, published)
+        check_equal(
+            f"{report.key}/API (published cells)",
+            {k: v for k, v in expected.items() if k in published},
+            published,
+        )
         if doc["total"].get("count") not in (None, counts.total):
             raise AssertionError(f"{report.key}: API total {doc['total']} != {counts.total}")
-        log(f"  {report.key}: {len(expected)} cells, {counts.total:,} persons; "
-            f"{len(report.candidates)} SQL forms agree with the service")
+        log(
+            f"  {report.key}: {len(expected)} cells, {counts.total:,} persons; "
+            f"{len(report.candidates)} SQL forms agree with the service"
+        )
 
         # The fastest form of the checking pass is the floor; it and the service are
         # then timed ``runs`` times each, alternating which goes first.
@@ -260,6 +265,8 @@ def run(app: Any, token: str, runs: int, log: Callable[[str], None]) -> list[Tim
                     floor.append(timed(run_floor)[0])
                     db.session.rollback()
         out.append(Timing(report, service, {best: floor}, counts.total, len(expected), first))
-        log(f"  {report.key}: service {sorted(service)[len(service) // 2]:.2f} s, floor "
-            f"{best} {sorted(floor)[len(floor) // 2]:.2f} s")
+        log(
+            f"  {report.key}: service {sorted(service)[len(service) // 2]:.2f} s, floor "
+            f"{best} {sorted(floor)[len(floor) // 2]:.2f} s"
+        )
     return out

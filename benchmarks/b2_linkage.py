@@ -106,8 +106,10 @@ def run_relink(app: Any, runs: int, log: Callable[[str], None]) -> list[RelinkRu
     out = []
     for _ in range(runs):
         out.append(relink_once(app))
-        log(f"  relink_all: {out[-1].seconds:.1f} s "
-            f"({out[-1].screenings:,} screenings -> {out[-1].persons:,} persons)")
+        log(
+            f"  relink_all: {out[-1].seconds:.1f} s "
+            f"({out[-1].screenings:,} screenings -> {out[-1].persons:,} persons)"
+        )
     return out
 
 
@@ -116,6 +118,8 @@ def run_record(app: Any, runs: int, per_run: int, log: Callable[[str], None]) ->
     for i in range(runs):
         times = record_sample(app, per_run, seed=1000 + i)
         out.append(times)
-        log(f"  record+link_one: mean {sum(times) / len(times) * 1000:.2f} ms "
-            f"over {len(times)} screenings")
+        log(
+            f"  record+link_one: mean {sum(times) / len(times) * 1000:.2f} ms "
+            f"over {len(times)} screenings"
+        )
     return out

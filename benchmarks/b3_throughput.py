@@ -71,10 +71,21 @@ class Server:
         self.port = free_port()
         self.log = open(env.instance / f"gunicorn-{self.port}.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [bin_path("gunicorn"), *config.args(), "-b", f"127.0.0.1:{self.port}",
-             "--timeout", "120", "--graceful-timeout", "10", "wsgi:app"],
-            cwd=PROJECT_ROOT, env=env.environ("production"),
-            stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                bin_path("gunicorn"),
+                *config.args(),
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--timeout",
+                "120",
+                "--graceful-timeout",
+                "10",
+                "wsgi:app",
+            ],
+            cwd=PROJECT_ROOT,
+            env=env.environ("production"),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         self._wait_ready()
 
@@ -138,8 +149,9 @@ class LoadRun:
     retries: int = 0
 
 
-def request_maker(token: str, seed: int) -> Callable[[], tuple[str, str, dict[str, str],
-                                                             bytes | None]]:
+def request_maker(
+    token: str, seed: int
+) -> Callable[[], tuple[str, str, dict[str, str], bytes | None]]:
     rng = random.Random(seed)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
@@ -150,12 +162,19 @@ def request_maker(token: str, seed: int) -> Callable[[], tuple[str, str, dict[st
     return make
 
 
-def load(server: Server, config: ServerConfig, token: str, *, concurrency: int,
-         seconds: float, seed: int) -> LoadRun:
+def load(
+    server: Server, config: ServerConfig, token: str, *, concurrency: int, seconds: float, seed: int
+) -> LoadRun:
     busy0, total0 = cpu_times()
     own0 = own_cpu()
-    result = loadgen.run("127.0.0.1", server.port, request_maker(token, seed),
-                         concurrency=concurrency, seconds=seconds, keep_body=True)
+    result = loadgen.run(
+        "127.0.0.1",
+        server.port,
+        request_maker(token, seed),
+        concurrency=concurrency,
+        seconds=seconds,
+        keep_body=True,
+    )
     busy1, total1 = cpu_times()
     own1 = own_cpu()
     statuses: dict[int, int] = {}
@@ -187,16 +206,26 @@ def missing_ids(app: Any, ids: list[str]) -> list[str]:
     found: set[str] = set()
     with app.app_context():
         for start in range(0, len(ids), 5000):
-            chunk = ids[start:start + 5000]
-            found.update(db.session.scalars(
-                sa.select(Screening.uuid).where(Screening.uuid.in_(chunk))))
+            chunk = ids[start : start + 5000]
+            found.update(
+                db.session.scalars(sa.select(Screening.uuid).where(Screening.uuid.in_(chunk)))
+            )
         db.session.rollback()
     return [i for i in ids if i not in found]
 
 
-def run(env: BenchEnv, app: Any, token: str, configs: list[ServerConfig], *, runs: int,
-        seconds: float, concurrency: int, log: Callable[[str], None],
-        trial_seconds: float = 0.0) -> tuple[ServerConfig, list[LoadRun], list[LoadRun]]:
+def run(
+    env: BenchEnv,
+    app: Any,
+    token: str,
+    configs: list[ServerConfig],
+    *,
+    runs: int,
+    seconds: float,
+    concurrency: int,
+    log: Callable[[str], None],
+    trial_seconds: float = 0.0,
+) -> tuple[ServerConfig, list[LoadRun], list[LoadRun]]:
     """Optionally try every config for ``trial_seconds`` and keep the fastest (fewest
     errors first, then throughput); then ``runs`` timed runs of ``seconds`` with it."""
     trials: list[LoadRun] = []
@@ -207,13 +236,21 @@ def run(env: BenchEnv, app: Any, token: str, configs: list[ServerConfig], *, run
             server = Server(env, config)
             try:
                 load(server, config, token, concurrency=concurrency, seconds=3, seed=90 + i)
-                trial = load(server, config, token, concurrency=concurrency,
-                             seconds=trial_seconds, seed=100 + i)
+                trial = load(
+                    server,
+                    config,
+                    token,
+                    concurrency=concurrency,
+                    seconds=trial_seconds,
+                    seed=100 + i,
+                )
             finally:
                 server.stop()
             trials.append(trial)
-            log(f"  trial {config.label}: {trial.throughput:.0f} req/s, "
-                f"p95 {trial.latency_ms['p95']:.0f} ms, errors {trial.errors}")
+            log(
+                f"  trial {config.label}: {trial.throughput:.0f} req/s, "
+                f"p95 {trial.latency_ms['p95']:.0f} ms, errors {trial.errors}"
+            )
             key = (trial.errors, -trial.throughput)
             if best is None or key < best:
                 best, chosen = key, config
@@ -222,13 +259,16 @@ def run(env: BenchEnv, app: Any, token: str, configs: list[ServerConfig], *, run
     try:
         load(server, chosen, token, concurrency=concurrency, seconds=3, seed=7)  # warm-up
         for i in range(runs):
-            out.append(load(server, chosen, token, concurrency=concurrency, seconds=seconds,
-                            seed=200 + i))
+            out.append(
+                load(server, chosen, token, concurrency=concurrency, seconds=seconds, seed=200 + i)
+            )
             r = out[-1]
-            log(f"  {chosen.label} run {i + 1}: {r.throughput:.0f} req/s, p50 "
+            log(
+                f"  {chosen.label} run {i + 1}: {r.throughput:.0f} req/s, p50 "
                 f"{r.latency_ms['p50']:.0f} / p95 {r.latency_ms['p95']:.0f} / p99 "
                 f"{r.latency_ms['p99']:.0f} ms, errors {r.errors}, machine busy "
-                f"{r.machine_busy:.0%}, generator {r.generator_cpu:.2f} cores")
+                f"{r.machine_busy:.0%}, generator {r.generator_cpu:.2f} cores"
+            )
     finally:
         server.stop()
     return chosen, trials, out

@@ -56,14 +56,15 @@ def top_up(org: int, target: int) -> int:
     need = target - int(have or 0)
     if need <= 0:
         return 0
-    sources = conn.execute(
-        sa.select(sa.func.count()).where(Case.organization_id != org)
-    ).scalar() or 0
+    sources = (
+        conn.execute(sa.select(sa.func.count()).where(Case.organization_id != org)).scalar() or 0
+    )
     if not sources:
         raise RuntimeError("no cases of other organizations to clone")
     conn.exec_driver_sql("DROP TABLE IF EXISTS b4_map")
-    conn.execute(sa.text(
-        """
+    conn.execute(
+        sa.text(
+            """
         CREATE TEMP TABLE b4_map AS
         SELECT nextval(pg_get_serial_sequence('cases', 'id')) AS new_id, s.id AS src_id
         FROM generate_series(1, :need) AS g(n)
@@ -71,7 +72,9 @@ def top_up(org: int, target: int) -> int:
               FROM cases WHERE organization_id <> :org) s
           ON s.rn = ((g.n - 1) % :sources) + 1
         """
-    ), {"need": need, "org": org, "sources": sources})
+        ),
+        {"need": need, "org": org, "sources": sources},
+    )
 
     def cols(table: sa.Table) -> list[str]:
         return [c.name for c in table.columns if c.name not in _COPY_EXCLUDED]
@@ -151,16 +154,31 @@ def sign_in(client: Any, email: str, password: str) -> None:
     if match is None:
         raise RuntimeError("no CSRF token on /login")
     # HTTPS: Flask-WTF also checks that the Referer is this site
-    response = client.post("/login", base_url=base, headers={"Referer": f"{base}/login"}, data={
-        "csrf_token": match.group(1), "email": email, "password": password,
-    })
+    response = client.post(
+        "/login",
+        base_url=base,
+        headers={"Referer": f"{base}/login"},
+        data={
+            "csrf_token": match.group(1),
+            "email": email,
+            "password": password,
+        },
+    )
     if response.status_code not in (302, 303):
         raise RuntimeError(f"sign-in failed: {response.status_code}")
 
 
-def measure(app: Any, token: str, email: str, password: str, document: str,
-            region_codes: tuple[str, str], *, requests: int,
-            log: Callable[[str], None]) -> list[Endpoint]:
+def measure(
+    app: Any,
+    token: str,
+    email: str,
+    password: str,
+    document: str,
+    region_codes: tuple[str, str],
+    *,
+    requests: int,
+    log: Callable[[str], None],
+) -> list[Endpoint]:
     api = app.test_client()
     web = app.test_client()
     sign_in(web, email, password)
@@ -168,21 +186,42 @@ def measure(app: Any, token: str, email: str, password: str, document: str,
     base = "https://localhost"
     main, rare = region_codes
     targets: list[tuple[str, str, Callable[[], Any]]] = [
-        ("api_first", "GET /api/v1/cases (first page)",
-         lambda: api.get("/api/v1/cases", headers=bearer, base_url=base)),
-        ("api_filtered", f"GET /api/v1/cases?status=open&determination=indicated&region="
-         f"{main} (its main region: most cases)",
-         lambda: api.get(f"/api/v1/cases?status=open&determination=indicated&region={main}",
-                         headers=bearer, base_url=base)),
-        ("api_filtered_few", f"GET /api/v1/cases?status=open&determination=indicated&region="
-         f"{rare} (few cases)",
-         lambda: api.get(f"/api/v1/cases?status=open&determination=indicated&region={rare}",
-                         headers=bearer, base_url=base)),
-        ("api_search", "GET /api/v1/cases?q=<document> (blind index)",
-         lambda: api.get("/api/v1/cases", query_string={"q": document}, headers=bearer,
-                         base_url=base)),
-        ("web_cases", "GET /cases page (screener session)",
-         lambda: web.get("/cases", base_url=base)),
+        (
+            "api_first",
+            "GET /api/v1/cases (first page)",
+            lambda: api.get("/api/v1/cases", headers=bearer, base_url=base),
+        ),
+        (
+            "api_filtered",
+            f"GET /api/v1/cases?status=open&determination=indicated&region="
+            f"{main} (its main region: most cases)",
+            lambda: api.get(
+                f"/api/v1/cases?status=open&determination=indicated&region={main}",
+                headers=bearer,
+                base_url=base,
+            ),
+        ),
+        (
+            "api_filtered_few",
+            f"GET /api/v1/cases?status=open&determination=indicated&region={rare} (few cases)",
+            lambda: api.get(
+                f"/api/v1/cases?status=open&determination=indicated&region={rare}",
+                headers=bearer,
+                base_url=base,
+            ),
+        ),
+        (
+            "api_search",
+            "GET /api/v1/cases?q=<document> (blind index)",
+            lambda: api.get(
+                "/api/v1/cases", query_string={"q": document}, headers=bearer, base_url=base
+            ),
+        ),
+        (
+            "web_cases",
+            "GET /cases page (screener session)",
+            lambda: web.get("/cases", base_url=base),
+        ),
     ]
     out = []
     for key, what, call in targets:

@@ -55,8 +55,16 @@ def run_synth(env: BenchEnv, persons: int, seed: int = 1) -> SynthRun:
     """One ``flask synth`` run; the progress bar goes to this terminal (stderr)."""
     started = time.perf_counter()
     result = subprocess.run(
-        [bin_path("flask"), "--app", "caseapp", "synth", "--persons", str(persons),
-         "--seed", str(seed)],
+        [
+            bin_path("flask"),
+            "--app",
+            "caseapp",
+            "synth",
+            "--persons",
+            str(persons),
+            "--seed",
+            str(seed),
+        ],
         cwd=PROJECT_ROOT,
         env=env.environ("development"),
         stdout=subprocess.PIPE,

@@ -96,7 +96,10 @@ class BenchEnv:
         return out
 
     def flask(
-        self, *args: str, env: str = "development", stdin: str | None = None,
+        self,
+        *args: str,
+        env: str = "development",
+        stdin: str | None = None,
         capture: bool = True,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``flask --app caseapp ARGS`` against the bench database; raise on failure.
@@ -122,8 +125,9 @@ class BenchEnv:
 
     def create_app(self, **overrides: Any) -> Any:
         """The production application (same config as gunicorn) for in-process benchmarks."""
-        os.environ.update({k: v for k, v in self.environ("production").items()
-                           if k.startswith("CASEAPP_")})
+        os.environ.update(
+            {k: v for k, v in self.environ("production").items() if k.startswith("CASEAPP_")}
+        )
         from caseapp import create_app
 
         return create_app({"ENV": "production", **overrides})

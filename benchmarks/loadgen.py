@@ -43,8 +43,9 @@ class LoadResult:
         return len(self.ok) / self.duration if self.duration else 0.0
 
 
-def build_request(method: str, path: str, host: str, headers: dict[str, str],
-                  body: bytes | None) -> bytes:
+def build_request(
+    method: str, path: str, host: str, headers: dict[str, str], body: bytes | None
+) -> bytes:
     lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", "Connection: keep-alive"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
     if body is not None:
@@ -84,8 +85,14 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, s
 
 
 async def _client(
-    host: str, port: int, make: Callable[[], tuple[str, str, dict[str, str], bytes | None]],
-    start: float, deadline: float, result: LoadResult, budget: list[int], timeout: float,
+    host: str,
+    port: int,
+    make: Callable[[], tuple[str, str, dict[str, str], bytes | None]],
+    start: float,
+    deadline: float,
+    result: LoadResult,
+    budget: list[int],
+    timeout: float,
     keep_body: bool,
 ) -> None:
     reader: asyncio.StreamReader | None = None
@@ -127,28 +134,46 @@ async def _client(
         writer.close()
 
 
-async def _run(host: str, port: int, make: Callable[[], tuple[str, str, dict[str, str],
-               bytes | None]], concurrency: int, seconds: float, max_requests: int,
-               timeout: float, keep_body: bool) -> LoadResult:
+async def _run(
+    host: str,
+    port: int,
+    make: Callable[[], tuple[str, str, dict[str, str], bytes | None]],
+    concurrency: int,
+    seconds: float,
+    max_requests: int,
+    timeout: float,
+    keep_body: bool,
+) -> LoadResult:
     result = LoadResult()
     start = time.perf_counter()
     deadline = start + seconds
     budget = [max_requests]
-    await asyncio.gather(*(
-        _client(host, port, make, start, deadline, result, budget, timeout, keep_body)
-        for _ in range(concurrency)
-    ))
+    await asyncio.gather(
+        *(
+            _client(host, port, make, start, deadline, result, budget, timeout, keep_body)
+            for _ in range(concurrency)
+        )
+    )
     result.duration = time.perf_counter() - start
     return result
 
 
-def run(host: str, port: int, make: Callable[[], tuple[str, str, dict[str, str], bytes | None]],
-        *, concurrency: int, seconds: float, max_requests: int = 1_000_000,
-        timeout: float = 30.0, keep_body: bool = False) -> LoadResult:
+def run(
+    host: str,
+    port: int,
+    make: Callable[[], tuple[str, str, dict[str, str], bytes | None]],
+    *,
+    concurrency: int,
+    seconds: float,
+    max_requests: int = 1_000_000,
+    timeout: float = 30.0,
+    keep_body: bool = False,
+) -> LoadResult:
     """Run the load; ``make()`` returns (method, path, headers, body) for each request.
     Bounded by ``seconds`` (requests in flight at the deadline still finish, each within
     ``timeout``) and ``max_requests``."""
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise ValueError("the load generator only targets loopback")
-    return asyncio.run(_run(host, port, make, concurrency, seconds, max_requests, timeout,
-                            keep_body))
+    return asyncio.run(
+        _run(host, port, make, concurrency, seconds, max_requests, timeout, keep_body)
+    )

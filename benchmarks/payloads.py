@@ -9,35 +9,176 @@ import random
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-GIVEN_F = ("Rosa", "María", "Luz", "Carmen", "Yessica", "Milagros", "Flor", "Ana Lucía",
-           "Sonia", "Katherine", "Daniela", "Rocío", "Elena", "Gabriela", "Nayeli")
-GIVEN_M = ("Juan", "Luis", "José", "Carlos", "Jhon", "Wilmer", "Edwin", "Miguel Ángel",
-           "Percy", "Alex", "Jesús", "Raúl", "Yordy", "Franklin", "Kevin")
-SURNAMES = ("Quispe", "Mamani", "Huamán", "Flores", "Condori", "Rojas", "Chávez", "Vargas",
-            "Ramos", "Torres", "Mendoza", "Apaza", "Ccahuana", "Gutiérrez", "Salazar",
-            "Pérez", "Sánchez", "Díaz", "Castillo", "Ticona", "Choque", "Yupanqui")
-REGIONS = ("01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13",
-           "14", "15", "1501", "16", "17", "18", "19", "20", "21", "22", "23", "24", "25")
-CONTEXTS = ("police_operation", "prosecutor_investigation", "labour_inspection", "hotline",
-            "health_service", "ngo_outreach", "border_control", "self_referral",
-            "family_or_community")
+GIVEN_F = (
+    "Rosa",
+    "María",
+    "Luz",
+    "Carmen",
+    "Yessica",
+    "Milagros",
+    "Flor",
+    "Ana Lucía",
+    "Sonia",
+    "Katherine",
+    "Daniela",
+    "Rocío",
+    "Elena",
+    "Gabriela",
+    "Nayeli",
+)
+GIVEN_M = (
+    "Juan",
+    "Luis",
+    "José",
+    "Carlos",
+    "Jhon",
+    "Wilmer",
+    "Edwin",
+    "Miguel Ángel",
+    "Percy",
+    "Alex",
+    "Jesús",
+    "Raúl",
+    "Yordy",
+    "Franklin",
+    "Kevin",
+)
+SURNAMES = (
+    "Quispe",
+    "Mamani",
+    "Huamán",
+    "Flores",
+    "Condori",
+    "Rojas",
+    "Chávez",
+    "Vargas",
+    "Ramos",
+    "Torres",
+    "Mendoza",
+    "Apaza",
+    "Ccahuana",
+    "Gutiérrez",
+    "Salazar",
+    "Pérez",
+    "Sánchez",
+    "Díaz",
+    "Castillo",
+    "Ticona",
+    "Choque",
+    "Yupanqui",
+)
+REGIONS = (
+    "01",
+    "02",
+    "03",
+    "04",
+    "05",
+    "06",
+    "07",
+    "08",
+    "09",
+    "10",
+    "11",
+    "12",
+    "13",
+    "14",
+    "15",
+    "1501",
+    "16",
+    "17",
+    "18",
+    "19",
+    "20",
+    "21",
+    "22",
+    "23",
+    "24",
+    "25",
+)
+CONTEXTS = (
+    "police_operation",
+    "prosecutor_investigation",
+    "labour_inspection",
+    "hotline",
+    "health_service",
+    "ngo_outreach",
+    "border_control",
+    "self_referral",
+    "family_or_community",
+)
 ACTS = ("recruitment", "transport", "transfer", "harbouring", "receipt", "retention")
-MEANS = ("violence", "threat", "deprivation_of_liberty", "fraud", "deception",
-         "abuse_of_power", "abuse_of_vulnerability", "payments_or_benefits")
-PURPOSES = ("sexual_exploitation", "sexual_exploitation", "sexual_exploitation",
-            "labour_exploitation", "labour_exploitation", "forced_labour", "servitude",
-            "begging", "forced_criminality", "sale_of_children")
-INDICATORS = ("debt_bondage", "withholds_documents", "restricts_movement", "physical_abuse",
-              "takes_earnings", "threats", "false_promises", "excessive_hours",
-              "low_or_no_pay", "isolation")
-NEEDS = ("shelter", "medical", "psychological", "legal", "protection", "documentation",
-         "family_tracing", "return_assistance")
-SECTORS = ("hospitality_bars", "commercial_sex", "mining", "agriculture", "domestic_work",
-           "logging", "construction", "peddling", "begging", "unknown")
-RELATIONS = ("stranger", "employer_or_agent", "friend_or_acquaintance", "family",
-             "intimate_partner", "unknown")
-RECRUITMENT = ("job_offer", "online_social_network", "friend", "family_or_event", "abduction",
-               "unknown")
+MEANS = (
+    "violence",
+    "threat",
+    "deprivation_of_liberty",
+    "fraud",
+    "deception",
+    "abuse_of_power",
+    "abuse_of_vulnerability",
+    "payments_or_benefits",
+)
+PURPOSES = (
+    "sexual_exploitation",
+    "sexual_exploitation",
+    "sexual_exploitation",
+    "labour_exploitation",
+    "labour_exploitation",
+    "forced_labour",
+    "servitude",
+    "begging",
+    "forced_criminality",
+    "sale_of_children",
+)
+INDICATORS = (
+    "debt_bondage",
+    "withholds_documents",
+    "restricts_movement",
+    "physical_abuse",
+    "takes_earnings",
+    "threats",
+    "false_promises",
+    "excessive_hours",
+    "low_or_no_pay",
+    "isolation",
+)
+NEEDS = (
+    "shelter",
+    "medical",
+    "psychological",
+    "legal",
+    "protection",
+    "documentation",
+    "family_tracing",
+    "return_assistance",
+)
+SECTORS = (
+    "hospitality_bars",
+    "commercial_sex",
+    "mining",
+    "agriculture",
+    "domestic_work",
+    "logging",
+    "construction",
+    "peddling",
+    "begging",
+    "unknown",
+)
+RELATIONS = (
+    "stranger",
+    "employer_or_agent",
+    "friend_or_acquaintance",
+    "family",
+    "intimate_partner",
+    "unknown",
+)
+RECRUITMENT = (
+    "job_offer",
+    "online_social_network",
+    "friend",
+    "family_or_event",
+    "abduction",
+    "unknown",
+)
 LIMA = timezone(timedelta(hours=-5))
 # Invented surnames widen the name space (about 20,000 surnames, so a pair of surnames
 # plus a given name repeats rarely): with only the common ones, thousands of screenings
@@ -50,8 +191,10 @@ _CODAS = ("", "n", "r", "s", "l", "y", "z")
 def surname(rng: random.Random) -> str:
     if rng.random() < 0.3:
         return rng.choice(SURNAMES)
-    parts = (rng.choice(_ONSETS) + rng.choice(_NUCLEI) + rng.choice(_CODAS)
-             for _ in range(rng.choice((2, 2, 3))))
+    parts = (
+        rng.choice(_ONSETS) + rng.choice(_NUCLEI) + rng.choice(_CODAS)
+        for _ in range(rng.choice((2, 2, 3)))
+    )
     return "".join(parts).capitalize()
 
 
@@ -83,8 +226,10 @@ def screening(rng: random.Random, now: datetime | None = None) -> dict[str, Any]
         "document": (
             {"type": "none", "number": None}
             if rng.random() < 0.2
-            else {"type": "carne_extranjeria" if foreign else "dni",
-                  "number": f"{rng.randint(10_000_000, 79_999_999)}"}
+            else {
+                "type": "carne_extranjeria" if foreign else "dni",
+                "number": f"{rng.randint(10_000_000, 79_999_999)}",
+            }
         ),
         "languages": ["es", "qu"] if rng.random() < 0.15 else ["es"],
         "pregnant": female and age >= 15 and rng.random() < 0.05,
@@ -122,7 +267,8 @@ def screening(rng: random.Random, now: datetime | None = None) -> dict[str, Any]
         "needs": _some(rng, NEEDS, 0, 3),
         "consent": (
             {"given": True, "scope": ["all"], "given_by": "person", "method": "verbal"}
-            if rng.random() < 0.8 else None
+            if rng.random() < 0.8
+            else None
         ),
         "notes": "Relato breve de la entrevista inicial.",
     }

@@ -66,25 +66,36 @@ LIMITS = """\
 
 
 def render(
-    *, plan: Any, machine: Machine, started: datetime, elapsed: float,
-    load_start: tuple[float, float, float], load_end: tuple[float, float, float],
-    sizes: Mapping[str, int], results: Sequence[Result], details: Mapping[str, list[str]],
-    url: str, limits: str = "",
+    *,
+    plan: Any,
+    machine: Machine,
+    started: datetime,
+    elapsed: float,
+    load_start: tuple[float, float, float],
+    load_end: tuple[float, float, float],
+    sizes: Mapping[str, int],
+    results: Sequence[Result],
+    details: Mapping[str, list[str]],
+    url: str,
+    limits: str = "",
 ) -> str:
     lines = [INTRO]
     lines.append("## Run\n")
     lines.append(f"- Date: {started:%Y-%m-%d %H:%M} UTC; took {elapsed / 60:.1f} min")
-    lines.append(f"- Command: `scripts/bench.sh --persons {plan.persons}"
-                 + (f" --only {','.join(plan.only)}" if len(plan.only) < 5 else "")
-                 + (" --quick" if plan.quick else "") + "`")
+    lines.append(
+        f"- Command: `scripts/bench.sh --persons {plan.persons}"
+        + (f" --only {','.join(plan.only)}" if len(plan.only) < 5 else "")
+        + (" --quick" if plan.quick else "")
+        + "`"
+    )
     for line in machine.lines():
         lines.append(f"- {line}")
-    lines.append(f"- Load averages (1, 5, 15 min): {fmt_load(load_start)} at start, "
-                 f"{fmt_load(load_end)} at end")
     lines.append(
-        "- Data: " + ", ".join(
-            f"{fmt_count(v)} {k.replace('_', ' ')}" for k, v in sizes.items()
-        )
+        f"- Load averages (1, 5, 15 min): {fmt_load(load_start)} at start, "
+        f"{fmt_load(load_end)} at end"
+    )
+    lines.append(
+        "- Data: " + ", ".join(f"{fmt_count(v)} {k.replace('_', ' ')}" for k, v in sizes.items())
     )
     lines.append("")
     lines.append("## Results\n")
@@ -103,8 +114,13 @@ def render(
 
 
 def _default_limits(missed: Sequence[Result]) -> str:
-    head = ("Every goal was met in this run." if not missed else "Missed in this run: "
-            + "; ".join(f"{r.bench} {r.what.split(':')[0]} ({r.goal})" for r in missed) + ".")
+    head = (
+        "Every goal was met in this run."
+        if not missed
+        else "Missed in this run: "
+        + "; ".join(f"{r.bench} {r.what.split(':')[0]} ({r.goal})" for r in missed)
+        + "."
+    )
     return head + "\n\n" + ANALYSIS
 
 

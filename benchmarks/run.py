@@ -57,22 +57,41 @@ class Plan:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Plan:
-    p = argparse.ArgumentParser(prog="scripts/bench.sh", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--persons", type=int, default=None,
-                   help="synthetic persons (default 1,000,000; 20,000 with --quick)")
+    p = argparse.ArgumentParser(
+        prog="scripts/bench.sh",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--persons",
+        type=int,
+        default=None,
+        help="synthetic persons (default 1,000,000; 20,000 with --quick)",
+    )
     p.add_argument("--only", default="", help="comma list of B1..B5 (default: all)")
-    p.add_argument("--quick", action="store_true",
-                   help="smoke run: 20,000 persons, fewer repeats, a 15 s load test")
-    p.add_argument("--b3-config", default=None,
-                   help="gunicorn configs to try, e.g. sync:5,gthread:3x4 (the best is kept)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 20,000 persons, fewer repeats, a 15 s load test",
+    )
+    p.add_argument(
+        "--b3-config",
+        default=None,
+        help="gunicorn configs to try, e.g. sync:5,gthread:3x4 (the best is kept)",
+    )
     p.add_argument("--b3-seconds", type=float, default=None, help="length of each load run")
     p.add_argument("--b3-runs", type=int, default=None, help="load runs with the chosen config")
     p.add_argument("--b3-clients", type=int, default=20, help="concurrent clients")
-    p.add_argument("--reuse-data", action="store_true",
-                   help="(development) keep the data of the previous run on this database")
-    p.add_argument("--output", default=str(PROJECT_ROOT / "docs" / "performance.md"),
-                   help="where to write the results (Markdown)")
+    p.add_argument(
+        "--reuse-data",
+        action="store_true",
+        help="(development) keep the data of the previous run on this database",
+    )
+    p.add_argument(
+        "--output",
+        default=str(PROJECT_ROOT / "docs" / "performance.md"),
+        help="where to write the results (Markdown)",
+    )
     a = p.parse_args(argv)
     only = tuple(x.strip().upper() for x in a.only.split(",") if x.strip()) or ALL
     unknown = [x for x in only if x not in ALL]
@@ -125,8 +144,10 @@ class Context:
 
     @property
     def size(self) -> str:
-        return (f"{fmt_count(self.sizes.get('persons', 0))} persons / "
-                f"{fmt_count(self.sizes.get('screenings', 0))} screenings")
+        return (
+            f"{fmt_count(self.sizes.get('persons', 0))} persons / "
+            f"{fmt_count(self.sizes.get('screenings', 0))} screenings"
+        )
 
 
 def vacuum_analyze(env: BenchEnv) -> None:
@@ -143,10 +164,15 @@ def count_sizes(ctx: Context) -> None:
 
     with ctx.app.app_context():
         for table in ("screenings", "screening_facts", "cases"):
-            ctx.sizes[table] = int(db.session.execute(
-                sa.text(f"SELECT count(*) FROM {table}")).scalar() or 0)
-        ctx.sizes["linked_persons"] = int(db.session.execute(
-            sa.text("SELECT count(DISTINCT person_id) FROM screening_facts")).scalar() or 0)
+            ctx.sizes[table] = int(
+                db.session.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar() or 0
+            )
+        ctx.sizes["linked_persons"] = int(
+            db.session.execute(
+                sa.text("SELECT count(DISTINCT person_id) FROM screening_facts")
+            ).scalar()
+            or 0
+        )
         db.session.rollback()
 
 
@@ -162,19 +188,30 @@ def bench_b5(ctx: Context) -> None:
     ctx.sizes.update(persons=run.persons, screenings=run.screenings)
     ctx.synth_link = run.phase("link")
     goal_s = 300 * plan.persons / 1_000_000
-    ctx.add(Result(
-        "B5", "flask synth --persons N (build rows, COPY, link, commit)",
-        f"{fmt_count(run.persons)} persons / {fmt_count(run.screenings)} screenings / "
-        f"{fmt_count(run.rows)} rows",
-        "s", [run.wall], f"≤ {fmt_value(goal_s, 's')} (5 min per 1M)",
-        run.wall <= goal_s,
-    ))
-    ctx.detail("B5", f"`flask synth --persons {plan.persons} --seed 1`: {run.wall:.1f} s wall "
-               f"(synth reports {run.elapsed:.1f} s: {run.phases}); "
-               f"{run.linked_persons:,} linked persons; linkage precision "
-               f"{run.precision} recall {run.recall}.")
-    ctx.detail("B5", "One run: it is the data build of every other benchmark (repeating it "
-               "would not fit the time budget).")
+    ctx.add(
+        Result(
+            "B5",
+            "flask synth --persons N (build rows, COPY, link, commit)",
+            f"{fmt_count(run.persons)} persons / {fmt_count(run.screenings)} screenings / "
+            f"{fmt_count(run.rows)} rows",
+            "s",
+            [run.wall],
+            f"≤ {fmt_value(goal_s, 's')} (5 min per 1M)",
+            run.wall <= goal_s,
+        )
+    )
+    ctx.detail(
+        "B5",
+        f"`flask synth --persons {plan.persons} --seed 1`: {run.wall:.1f} s wall "
+        f"(synth reports {run.elapsed:.1f} s: {run.phases}); "
+        f"{run.linked_persons:,} linked persons; linkage precision "
+        f"{run.precision} recall {run.recall}.",
+    )
+    ctx.detail(
+        "B5",
+        "One run: it is the data build of every other benchmark (repeating it "
+        "would not fit the time budget).",
+    )
     log(f"  {run.wall:.1f} s ({run.phases})")
 
 
@@ -187,19 +224,36 @@ def bench_b1(ctx: Context, statistician_token: str) -> None:
         floor = summarize(t.floor).median
         service = summarize(t.service).median
         ratio = service / floor if floor else float("nan")
-        ctx.add(Result(
-            "B1", f"{t.report.what}: GET /api/v1/reports/victims (statistician)",
-            f"{ctx.size}; {t.total_persons:,} persons counted",
-            "s", t.service, "< 2 s and ≤ 1.5× SQL", service < 2 and ratio <= 1.5, ratio,
-        ))
-        ctx.add(Result(
-            "B1", f"{t.report.what}: SQL floor ({t.floor_name})", "same", "s", t.floor,
-            "—", None,
-        ))
+        ctx.add(
+            Result(
+                "B1",
+                f"{t.report.what}: GET /api/v1/reports/victims (statistician)",
+                f"{ctx.size}; {t.total_persons:,} persons counted",
+                "s",
+                t.service,
+                "< 2 s and ≤ 1.5× SQL",
+                service < 2 and ratio <= 1.5,
+                ratio,
+            )
+        )
+        ctx.add(
+            Result(
+                "B1",
+                f"{t.report.what}: SQL floor ({t.floor_name})",
+                "same",
+                "s",
+                t.floor,
+                "—",
+                None,
+            )
+        )
         parts = ", ".join(f"{name} {v:.2f} s" for name, v in t.first_pass.items())
-        ctx.detail("B1", f"{t.report.what} ({t.cells} cells, {t.total_persons:,} persons): "
-                   f"hand-written forms, one timed run each while checking their counts: "
-                   f"{parts}; the fastest ({t.floor_name}) is the floor.")
+        ctx.detail(
+            "B1",
+            f"{t.report.what} ({t.cells} cells, {t.total_persons:,} persons): "
+            f"hand-written forms, one timed run each while checking their counts: "
+            f"{parts}; the fastest ({t.floor_name}) is the floor.",
+        )
 
 
 def bench_b2(ctx: Context) -> None:
@@ -208,29 +262,50 @@ def bench_b2(ctx: Context) -> None:
     plan = ctx.plan
     log("B2 linkage")
     relinks = b2_linkage.run_relink(ctx.app, plan.relink_runs, log)
-    ctx.add(Result(
-        "B2", "relink_all(): full recompute of every person (linked data, rolled back)",
-        f"{relinks[0].screenings:,} screenings → {relinks[0].persons:,} persons",
-        "s", [r.seconds for r in relinks], "≤ 60 s",
-        summarize([r.seconds for r in relinks]).median <= 60,
-    ))
+    ctx.add(
+        Result(
+            "B2",
+            "relink_all(): full recompute of every person (linked data, rolled back)",
+            f"{relinks[0].screenings:,} screenings → {relinks[0].persons:,} persons",
+            "s",
+            [r.seconds for r in relinks],
+            "≤ 60 s",
+            summarize([r.seconds for r in relinks]).median <= 60,
+        )
+    )
     if ctx.synth_link is not None:
-        ctx.add(Result(
-            "B2", "relink_all() from scratch (every fact its own person): synth's link phase",
-            f"{ctx.sizes.get('screenings', 0):,} screenings", "s", [ctx.synth_link],
-            "≤ 60 s", ctx.synth_link <= 60,
-        ))
+        ctx.add(
+            Result(
+                "B2",
+                "relink_all() from scratch (every fact its own person): synth's link phase",
+                f"{ctx.sizes.get('screenings', 0):,} screenings",
+                "s",
+                [ctx.synth_link],
+                "≤ 60 s",
+                ctx.synth_link <= 60,
+            )
+        )
     records = b2_linkage.run_record(ctx.app, plan.record_runs, plan.record_per_run, log)
     means = [sum(r) / len(r) * 1000 for r in records]
     pooled = [x * 1000 for r in records for x in r]
-    ctx.add(Result(
-        "B2", f"new screening: facts.record (fact insert + link_one), mean of "
-        f"{plan.record_per_run} per run",
-        ctx.size, "ms", means, "≤ 5 ms", summarize(means).median <= 5,
-    ))
-    ctx.detail("B2", f"Per new screening, pooled over {len(pooled)}: p50 "
-               f"{percentile(pooled, 50):.2f} ms, p95 {percentile(pooled, 95):.2f} ms, max "
-               f"{max(pooled):.1f} ms.")
+    ctx.add(
+        Result(
+            "B2",
+            f"new screening: facts.record (fact insert + link_one), mean of "
+            f"{plan.record_per_run} per run",
+            ctx.size,
+            "ms",
+            means,
+            "≤ 5 ms",
+            summarize(means).median <= 5,
+        )
+    )
+    ctx.detail(
+        "B2",
+        f"Per new screening, pooled over {len(pooled)}: p50 "
+        f"{percentile(pooled, 50):.2f} ms, p95 {percentile(pooled, 95):.2f} ms, max "
+        f"{max(pooled):.1f} ms.",
+    )
 
 
 def bench_b4(ctx: Context) -> None:
@@ -244,24 +319,41 @@ def bench_b4(ctx: Context) -> None:
         db.session.commit()
     if added:
         vacuum_analyze(ctx.env)
-    ctx.detail("B4", f"Organization {code}: {have:,} synthetic cases, topped up with "
-               f"{added:,} cloned cases to {B4_TARGET:,}.")
+    ctx.detail(
+        "B4",
+        f"Organization {code}: {have:,} synthetic cases, topped up with "
+        f"{added:,} cloned cases to {B4_TARGET:,}.",
+    )
     with ctx.app.app_context():
         screener = users.ensure_user("b4.screener@bench.invalid", "screener", code)
         document = b4_cases.sample_document(org)
         region_codes = b4_cases.regions(org)
         db.session.rollback()
-    endpoints = b4_cases.measure(ctx.app, screener.token, screener.email, screener.password,
-                                 document, region_codes, requests=ctx.plan.b4_requests,
-                                 log=log)
+    endpoints = b4_cases.measure(
+        ctx.app,
+        screener.token,
+        screener.email,
+        screener.password,
+        document,
+        region_codes,
+        requests=ctx.plan.b4_requests,
+        log=log,
+    )
     for e in endpoints:
         s = e.summary
-        ctx.add(Result(
-            "B4", e.what, f"{B4_TARGET:,} cases in {code}", "ms", e.latencies_ms,
-            "p95 ≤ 100 ms", s["p95"] <= 100,
-            spread_override=f"p95 {s['p95']:.1f} ms; max {s['max']:.0f} ms "
-                            f"(n={len(e.latencies_ms)})",
-        ))
+        ctx.add(
+            Result(
+                "B4",
+                e.what,
+                f"{B4_TARGET:,} cases in {code}",
+                "ms",
+                e.latencies_ms,
+                "p95 ≤ 100 ms",
+                s["p95"] <= 100,
+                spread_override=f"p95 {s['p95']:.1f} ms; max {s['max']:.0f} ms "
+                f"(n={len(e.latencies_ms)})",
+            )
+        )
 
 
 def cpu_ms(run: Any) -> float:
@@ -277,11 +369,19 @@ def bench_b3(ctx: Context, screener_token: str) -> None:
 
     plan = ctx.plan
     configs = [b3_throughput.ServerConfig.parse(c) for c in plan.b3_configs]
-    log(f"B3 screening throughput ({plan.b3_clients} clients, {plan.b3_seconds:.0f} s × "
-        f"{plan.b3_runs})")
+    log(
+        f"B3 screening throughput ({plan.b3_clients} clients, {plan.b3_seconds:.0f} s × "
+        f"{plan.b3_runs})"
+    )
     chosen, trials, runs = b3_throughput.run(
-        ctx.env, ctx.app, screener_token, configs, runs=plan.b3_runs,
-        seconds=plan.b3_seconds, concurrency=plan.b3_clients, log=log,
+        ctx.env,
+        ctx.app,
+        screener_token,
+        configs,
+        runs=plan.b3_runs,
+        seconds=plan.b3_seconds,
+        concurrency=plan.b3_clients,
+        log=log,
         trial_seconds=plan.b3_trial_seconds,
     )
     acked = [i for r in runs for i in r.acknowledged]
@@ -291,31 +391,60 @@ def bench_b3(ctx: Context, screener_token: str) -> None:
     p95 = percentile(pooled, 95)
     size = f"{ctx.size}; {plan.b3_clients} clients × {plan.b3_seconds:.0f} s"
     tps = [r.throughput for r in runs]
-    ctx.add(Result("B3", f"POST /api/v1/screenings throughput, gunicorn {chosen.label}",
-                   size, "req/s", tps, "≥ 150 req/s", summarize(tps).median >= 150))
-    ctx.add(Result(
-        "B3", "POST /api/v1/screenings latency (all requests of all runs)", size, "ms",
-        pooled, "p95 ≤ 150 ms", p95 <= 150,
-        spread_override=f"p95 {p95:.0f} ms; p99 {percentile(pooled, 99):.0f} ms "
-                        f"(n={len(pooled)})",
-    ))
-    ctx.add(Result(
-        "B3", "errors / acknowledged (201) screenings missing from the database", size, "",
-        [float(errors + len(missing))], "0 errors, 0 lost", errors == 0 and not missing,
-        median_override=f"{errors} errors / {len(missing)} lost",
-        spread_override=f"{len(acked):,} acknowledged, all looked up",
-    ))
+    ctx.add(
+        Result(
+            "B3",
+            f"POST /api/v1/screenings throughput, gunicorn {chosen.label}",
+            size,
+            "req/s",
+            tps,
+            "≥ 150 req/s",
+            summarize(tps).median >= 150,
+        )
+    )
+    ctx.add(
+        Result(
+            "B3",
+            "POST /api/v1/screenings latency (all requests of all runs)",
+            size,
+            "ms",
+            pooled,
+            "p95 ≤ 150 ms",
+            p95 <= 150,
+            spread_override=f"p95 {p95:.0f} ms; p99 {percentile(pooled, 99):.0f} ms "
+            f"(n={len(pooled)})",
+        )
+    )
+    ctx.add(
+        Result(
+            "B3",
+            "errors / acknowledged (201) screenings missing from the database",
+            size,
+            "",
+            [float(errors + len(missing))],
+            "0 errors, 0 lost",
+            errors == 0 and not missing,
+            median_override=f"{errors} errors / {len(missing)} lost",
+            spread_override=f"{len(acked):,} acknowledged, all looked up",
+        )
+    )
     for t in trials:
-        ctx.detail("B3", f"Trial {t.config} ({t.seconds:.0f} s): {t.throughput:.0f} req/s, "
-                   f"p95 {t.latency_ms['p95']:.0f} ms, errors {t.errors}.")
+        ctx.detail(
+            "B3",
+            f"Trial {t.config} ({t.seconds:.0f} s): {t.throughput:.0f} req/s, "
+            f"p95 {t.latency_ms['p95']:.0f} ms, errors {t.errors}.",
+        )
     for i, r in enumerate(runs, 1):
-        ctx.detail("B3", f"Run {i} ({r.config}, {r.seconds:.0f} s): {r.requests:,} requests, "
-                   f"{r.throughput:.0f} req/s, p50 {r.latency_ms['p50']:.0f} / p95 "
-                   f"{r.latency_ms['p95']:.0f} / p99 {r.latency_ms['p99']:.0f} ms, errors "
-                   f"{r.errors} {r.error_statuses or ''}, all cores busy "
-                   f"{r.machine_busy:.0%} (about {cpu_ms(r):.0f} ms of CPU per request, "
-                   f"server and database), load generator {r.generator_cpu:.2f} cores, "
-                   f"keep-alive resends {r.retries}.")
+        ctx.detail(
+            "B3",
+            f"Run {i} ({r.config}, {r.seconds:.0f} s): {r.requests:,} requests, "
+            f"{r.throughput:.0f} req/s, p50 {r.latency_ms['p50']:.0f} / p95 "
+            f"{r.latency_ms['p95']:.0f} / p99 {r.latency_ms['p99']:.0f} ms, errors "
+            f"{r.errors} {r.error_statuses or ''}, all cores busy "
+            f"{r.machine_busy:.0%} (about {cpu_ms(r):.0f} ms of CPU per request, "
+            f"server and database), load generator {r.generator_cpu:.2f} cores, "
+            f"keep-alive resends {r.retries}.",
+        )
     ctx.detail("B3", f"Chosen: gunicorn {chosen.label}.")
 
 
@@ -330,8 +459,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = datetime.now(UTC)
     t_start = time.perf_counter()
     load_start = machine.load_averages()
-    log(f"Ruta benchmarks: {plan.persons:,} persons, {', '.join(plan.only)}; database "
-        f"{url}; load averages {machine.fmt_load(load_start)}")
+    log(
+        f"Ruta benchmarks: {plan.persons:,} persons, {', '.join(plan.only)}; database "
+        f"{url}; load averages {machine.fmt_load(load_start)}"
+    )
     ctx = Context(plan, env)
 
     if plan.reuse_data:
@@ -377,14 +508,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = [r.cells() for r in ctx.results]
     print(text_table(HEADERS, rows))
     doc = report.render(
-        plan=plan, machine=info, started=started, elapsed=elapsed, load_start=load_start,
-        load_end=load_end, sizes=ctx.sizes, results=ctx.results, details=ctx.details,
+        plan=plan,
+        machine=info,
+        started=started,
+        elapsed=elapsed,
+        load_start=load_start,
+        load_end=load_end,
+        sizes=ctx.sizes,
+        results=ctx.results,
+        details=ctx.details,
         url=url,
     )
     with open(plan.output, "w", encoding="utf-8") as f:
         f.write(doc)
-    log(f"wrote {plan.output} ({elapsed / 60:.1f} min; load averages "
-        f"{machine.fmt_load(load_end)})")
+    log(f"wrote {plan.output} ({elapsed / 60:.1f} min; load averages {machine.fmt_load(load_end)})")
     with ctx.app.app_context():
         from caseapp.extensions import db
 

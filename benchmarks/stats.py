@@ -120,8 +120,16 @@ class Result:
         ]
 
 
-HEADERS = ["benchmark", "what", "data size", "median", "spread", "goal",
-           "ratio to SQL floor (B1)", "met?"]
+HEADERS = [
+    "benchmark",
+    "what",
+    "data size",
+    "median",
+    "spread",
+    "goal",
+    "ratio to SQL floor (B1)",
+    "met?",
+]
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -30,8 +30,9 @@ def ensure_user(email: str, role: str, org_code: str) -> BenchUser:
     actor = SystemActor(email="system:bench")
     user = db.session.scalar(sa.select(User).where(User.email == email))
     if user is None:
-        user = accounts.create_user(actor, email=email, role=role, org_code=org_code,
-                                    password=PASSWORD)
+        user = accounts.create_user(
+            actor, email=email, role=role, org_code=org_code, password=PASSWORD
+        )
     else:  # a reused database (--reuse-data): this run's password
         from caseapp.accounts import passwords
 

@@ -16,6 +16,7 @@ failed=0
 step() { echo "== $*"; "$@" || failed=1; }
 
 step .venv/bin/ruff check caseapp devtools tests benchmarks migrations/env.py
+step .venv/bin/ruff format --check -q caseapp devtools tests benchmarks migrations/env.py
 step .venv/bin/mypy caseapp
 step .venv/bin/bandit -q -r caseapp -lll
 step scripts/audit_deps.sh

@@ -15,10 +15,9 @@ from caseapp.accounts.forms import LoginForm, PasswordChangeForm, TwoFactorForm,
 from caseapp.accounts.models import Organization, User
 from caseapp.audit import services as audit
 from caseapp.core.errors import ValidationFailed
-from caseapp.core.security import Permission, authenticated, public, requires
+from caseapp.core.security import Permission, authenticated, public, requires, safe_next
+from caseapp.core.validation import apply_errors
 from caseapp.extensions import db
-from caseapp.web.forms import apply_errors
-from caseapp.web.safety import safe_next
 
 bp = Blueprint("accounts", __name__)
 

@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(synth)
     from caseapp.maintenance.cli import register as register_maintenance
+
     register_maintenance(app)  # keys, backup, retention
 
 

@@ -49,9 +49,7 @@ def error_responses(*statuses: int) -> dict[str, Any]:
 
 def json_content(schema_name: str) -> dict[str, Any]:
     return {
-        "content": {
-            "application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}
-        }
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}}
     }
 
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import url_for
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -111,3 +114,18 @@ def access_of(view: Callable[..., Any] | None) -> tuple[str, Permission | None] 
     if view is None:
         return None
     return getattr(view, ACCESS_ATTR, None)
+
+
+def safe_next(target: str | None, default_endpoint: str = "web.home") -> str:
+    """Only same-site relative paths are followed after login or a language switch."""
+    if target:
+        parts = urlsplit(target)
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+            and "\\" not in target
+        ):
+            return target
+    return url_for(default_endpoint)

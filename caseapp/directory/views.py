@@ -6,25 +6,25 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from caseapp.core import codes
 from caseapp.core.errors import ValidationFailed
+from caseapp.core.i18n import locale
 from caseapp.core.security import Permission, requires
+from caseapp.core.validation import apply_errors
 from caseapp.directory import services
 from caseapp.directory.forms import DirectoryFilterForm, ServiceEditForm
 from caseapp.directory.hours import parse_hours
 from caseapp.directory.models import Region, Service
 from caseapp.extensions import db
-from caseapp.web.forms import apply_errors
 
 bp = Blueprint("directory", __name__, url_prefix="/directory")
 
 
 def _locale() -> str:
-    return str(get_locale() or "es")
+    return locale()
 
 
 def _region_choices() -> list[tuple[str, str]]:

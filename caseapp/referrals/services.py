@@ -57,21 +57,30 @@ def _directory_statement(postgres: bool) -> sa.Select:
     lists as their text), in id order; on PostgreSQL only their count and md5 digest,
     computed by the server. Built once: it is run for every screening."""
     columns = (
-        Service.id, Service.organization_id, Service.service_type, Service.min_age,
-        Service.max_age, Service.sexes, Service.accepts_transgender, Service.accepts_foreign,
-        Service.capacity, Service.hours, sa.cast(Service.languages, sa.Text),
-        sa.cast(Service.nationalities, sa.Text), sa.cast(Service.serves, sa.Text),
-        Service.is_active, Service.updated_at, Organization.code, Organization.name,
-        Organization.region_code, Organization.is_active,
+        Service.id,
+        Service.organization_id,
+        Service.service_type,
+        Service.min_age,
+        Service.max_age,
+        Service.sexes,
+        Service.accepts_transgender,
+        Service.accepts_foreign,
+        Service.capacity,
+        Service.hours,
+        sa.cast(Service.languages, sa.Text),
+        sa.cast(Service.nationalities, sa.Text),
+        sa.cast(Service.serves, sa.Text),
+        Service.is_active,
+        Service.updated_at,
+        Organization.code,
+        Organization.name,
+        Organization.region_code,
+        Organization.is_active,
     )
     active = (Service.is_active.is_(True), Organization.is_active.is_(True))
     if not postgres:
-        return (
-            sa.select(*columns).join(Service.organization).where(*active).order_by(Service.id)
-        )
-    line = sa.func.concat_ws(
-        "|", *(sa.func.coalesce(sa.cast(c, sa.Text), "\\N") for c in columns)
-    )
+        return sa.select(*columns).join(Service.organization).where(*active).order_by(Service.id)
+    line = sa.func.concat_ws("|", *(sa.func.coalesce(sa.cast(c, sa.Text), "\\N") for c in columns))
     ordered: Any = postgresql.aggregate_order_by(sa.literal_column("E'\\n'"), Service.id)
     digest = sa.func.md5(sa.func.string_agg(line, ordered))
     return sa.select(sa.func.count(), digest).join(Service.organization).where(*active)
@@ -136,8 +145,10 @@ def service_facts(service: Service, occupancy: int) -> rules.ProviderFacts:
 
 
 def region_coords() -> dict[str, tuple[float, float]]:
-    return {code: (lat, lon) for code, lat, lon in db.session.execute(
-        sa.select(Region.code, Region.lat, Region.lon))}
+    return {
+        code: (lat, lon)
+        for code, lat, lon in db.session.execute(sa.select(Region.code, Region.lat, Region.lon))
+    }
 
 
 def referral_facts(screening: Screening, consent: Consent | None) -> rules.ReferralFacts:
@@ -312,10 +323,7 @@ def plan_for_screening(actor: User, screening: Screening, consent: ConsentInput 
         if alert.code not in alerts:
             alerts.append(alert.code)
     # every screening opens its case, so the case's referrals are the ones just created
-    if (
-        any(r.status == "pending_consent" for r, _ in created)
-        and "consent_missing" not in alerts
-    ):
+    if any(r.status == "pending_consent" for r, _ in created) and "consent_missing" not in alerts:
         alerts.append("consent_missing")
     screening.alerts = alerts
     db.session.flush()

@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from caseapp.core import codes
 from caseapp.core.errors import Conflict, Forbidden, ValidationFailed
+from caseapp.core.i18n import locale
 from caseapp.core.security import Permission, has_permission, requires
+from caseapp.core.time import lima_iso
+from caseapp.core.validation import apply_errors
 from caseapp.extensions import db
 from caseapp.referrals import letters, services
 from caseapp.referrals.documents import consent_json, receiving_view, referral_document
@@ -27,13 +29,12 @@ from caseapp.referrals.forms import (
 )
 from caseapp.shelters import services as shelters
 from caseapp.shelters.models import Admission
-from caseapp.web.forms import apply_errors, lima_iso
 
 bp = Blueprint("referrals", __name__)
 
 
 def _locale() -> str:
-    return str(get_locale() or "es")
+    return locale()
 
 
 @bp.get("/referrals/incoming")

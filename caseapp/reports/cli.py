@@ -22,18 +22,39 @@ def _org_kinds(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 
 
 @click.command("synth")
-@click.option("--persons", type=click.IntRange(min=1), required=True,
-              help="Number of synthetic persons (each screened by 1 to 5 organizations).")
-@click.option("--seed", type=int, default=1, show_default=True,
-              help="The same seed gives the same persons and screenings.")
-@click.option("--org-kinds", callback=_org_kinds,
-              help="Comma-separated organization kinds that screen (default: all).")
-@click.option("--evaluate/--no-evaluate", default=True, show_default=True,
-              help="Print the pairwise precision and recall of the person linkage.")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Processes building rows (default: one per CPU from 20,000 persons).")
-def synth(persons: int, seed: int, org_kinds: list[str], evaluate: bool,
-          workers: int | None) -> None:
+@click.option(
+    "--persons",
+    type=click.IntRange(min=1),
+    required=True,
+    help="Number of synthetic persons (each screened by 1 to 5 organizations).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=1,
+    show_default=True,
+    help="The same seed gives the same persons and screenings.",
+)
+@click.option(
+    "--org-kinds",
+    callback=_org_kinds,
+    help="Comma-separated organization kinds that screen (default: all).",
+)
+@click.option(
+    "--evaluate/--no-evaluate",
+    default=True,
+    show_default=True,
+    help="Print the pairwise precision and recall of the person linkage.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes building rows (default: one per CPU from 20,000 persons).",
+)
+def synth(
+    persons: int, seed: int, org_kinds: list[str], evaluate: bool, workers: int | None
+) -> None:
     """Generate synthetic persons with screenings across organizations, with realistic
     duplicates and typos, then link them into unduplicated persons."""
     from caseapp.reports import synth as synthetic
@@ -44,8 +65,12 @@ def synth(persons: int, seed: int, org_kinds: list[str], evaluate: bool,
     with click.progressbar(length=persons, label="synth", file=sys.stderr) as bar:
         try:
             result = synthetic.generate(
-                SystemActor(email="system:synth"), persons, seed=seed,
-                org_kinds=org_kinds or None, evaluate=evaluate, workers=workers,
+                SystemActor(email="system:synth"),
+                persons,
+                seed=seed,
+                org_kinds=org_kinds or None,
+                evaluate=evaluate,
+                workers=workers,
                 progress=bar.update,
             )
         except ValueError as exc:
@@ -57,8 +82,11 @@ def synth(persons: int, seed: int, org_kinds: list[str], evaluate: bool,
     click.echo(f"screenings: {result.screenings}")
     click.echo(f"linked persons: {result.linked_persons}")
     click.echo(f"rows: {result.rows}")
-    click.echo(f"elapsed: {result.elapsed:.1f} s ({result.rows_per_second:,.0f} rows/s; "
-               + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()) + ")")
+    click.echo(
+        f"elapsed: {result.elapsed:.1f} s ({result.rows_per_second:,.0f} rows/s; "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())
+        + ")"
+    )
     if result.exact_quality is not None:
         # not "linkage precision": scripts read the last line's numbers by that phrase
         click.echo(result.exact_quality.summary("exact keys only:"))

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from caseapp.core.db import keyring
+from caseapp.core.time import LIMA
 from caseapp.extensions import db
 from caseapp.reports import fuzzy, linkage
 from caseapp.reports.models import NAME_BLOCK_KEYS, ScreeningFact, ScreeningFactPurpose
 from caseapp.screening.models import Person, Screening
 
-LIMA = ZoneInfo("America/Lima")
 _TEXT_ARRAY = postgresql.ARRAY(sa.Text)
 _COLLAPSED = {
     "feminine": "woman",
@@ -187,8 +186,10 @@ def _link_fuzzy(fact: ScreeningFact) -> None:
         fact.sex, fact.birth_year, fact.name_bloom, fact.name_blocks, fact.dob_key
     )
     others = (
-        (r.screening_id,
-         fuzzy.FuzzyRecord(r.sex, r.birth_year, r.name_bloom, r.name_blocks, r.dob_key))
+        (
+            r.screening_id,
+            fuzzy.FuzzyRecord(r.sex, r.birth_year, r.name_bloom, r.name_blocks, r.dob_key),
+        )
         for r in rows
     )
     best: dict[int, float] = {}
@@ -333,9 +334,10 @@ def _update_persons_postgres(changes: list[dict[str, int]]) -> None:
     )
     raw = conn.connection.driver_connection
     assert raw is not None
-    with raw.cursor() as cursor, cursor.copy(
-        "COPY relink_changes (screening_id, person_id) FROM STDIN"
-    ) as copy:
+    with (
+        raw.cursor() as cursor,
+        cursor.copy("COPY relink_changes (screening_id, person_id) FROM STDIN") as copy,
+    ):
         for change in changes:
             copy.write_row((change["screening_id"], change["person_id"]))
     conn.exec_driver_sql(

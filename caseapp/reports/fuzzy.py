@@ -131,7 +131,7 @@ class Encoder:
         digest = _hmac(self._key, "clk", sex, gram)
         mask = 0
         for i in range(HASHES):
-            mask |= 1 << (int.from_bytes(digest[2 * i:2 * i + 2], "big") % BITS)
+            mask |= 1 << (int.from_bytes(digest[2 * i : 2 * i + 2], "big") % BITS)
         return mask
 
 
@@ -146,7 +146,7 @@ def bigrams(parts: Iterable[str]) -> set[str]:
     grams: set[str] = set()
     for part in parts:
         padded = f" {part} "
-        grams.update(padded[i:i + 2] for i in range(len(padded) - 1))
+        grams.update(padded[i : i + 2] for i in range(len(padded) - 1))
     return grams
 
 
@@ -205,8 +205,7 @@ def candidate_pairs(
     score = np.concatenate([f[2] for f in found])
     # a pair sharing several blocks was found in each: keep it once
     _, first = np.unique(lo * len(ids) + hi, return_index=True)
-    for i, j, s in zip(lo[first].tolist(), hi[first].tolist(), score[first].tolist(),
-                       strict=True):
+    for i, j, s in zip(lo[first].tolist(), hi[first].tolist(), score[first].tolist(), strict=True):
         yield ids[i], ids[j], s
 
 
@@ -282,7 +281,7 @@ class _Scorer:
         if not len(first):
             return _empty_pairs()
         base = int(min(first.min(), second.min()))
-        span = record[base:int(max(first.max(), second.max())) + 1]
+        span = record[base : int(max(first.max(), second.max())) + 1]
         blooms, counts = self.blooms[span], self.counts[span]
         i, j = first - base, second - base
         common = _popcount_rows(np.take(blooms, i, axis=0) & np.take(blooms, j, axis=0))
@@ -300,8 +299,12 @@ class _Scorer:
         return np.minimum(a, b), np.maximum(a, b), 2 * common / total
 
     def chunks(
-        self, record: np.ndarray, first: np.ndarray, partners: np.ndarray,
-        follower: np.ndarray, threshold: float,
+        self,
+        record: np.ndarray,
+        first: np.ndarray,
+        partners: np.ndarray,
+        follower: np.ndarray,
+        threshold: float,
     ) -> tuple[np.ndarray, ...]:
         """Score, chunk by chunk, the pairs (first[k], follower[k] + m) for m in
         range(partners[k]) (positions into ``record``)."""
@@ -314,8 +317,14 @@ class _Scorer:
             hi = max(lo + 1, int(np.searchsorted(upto, done + _PAIR_CHUNK, side="right")))
             c = partners[lo:hi]
             offset = np.arange(int(c.sum())) - np.repeat(np.cumsum(c) - c, c)
-            out.append(self.score(record, np.repeat(first[lo:hi], c),
-                                  np.repeat(follower[lo:hi], c) + offset, threshold))
+            out.append(
+                self.score(
+                    record,
+                    np.repeat(first[lo:hi], c),
+                    np.repeat(follower[lo:hi], c) + offset,
+                    threshold,
+                )
+            )
             done = int(upto[hi - 1])
             lo = hi
         return _concat(out)
@@ -406,7 +415,9 @@ def pairs_with(
     rows = [
         (record_id, r, shared)
         for record_id, r in others
-        if r.bloom is not None and r.blocks and r.sex == record.sex
+        if r.bloom is not None
+        and r.blocks
+        and r.sex == record.sex
         and (shared := mine.intersection(r.blocks.split()))
     ]
     # members of each of this record's blocks, counted as candidate_pairs counts them

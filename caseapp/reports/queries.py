@@ -24,20 +24,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql
 
 from caseapp.core import codes
+from caseapp.core.time import LIMA
 from caseapp.directory.models import Service
 from caseapp.extensions import db
 from caseapp.referrals.models import GapRecord, Referral
 from caseapp.reports.models import ScreeningFact, ScreeningFactPurpose
 from caseapp.shelters.models import Admission
 
-LIMA = ZoneInfo("America/Lima")
 UNKNOWN = "unknown"
 
 #: reports.md §2 dimension -> fact column (``purpose`` comes from the purposes table).

@@ -37,7 +37,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, NamedTuple, TypeVar, cast
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -47,6 +46,7 @@ from caseapp.audit import services as audit
 from caseapp.core.codes import STRONG_INDICATORS
 from caseapp.core.crypto import FORMAT_VERSION, NONCE_BYTES, Keyring
 from caseapp.core.db import EncryptedText, keyring
+from caseapp.core.time import LIMA
 from caseapp.extensions import db
 from caseapp.reports import facts as report_facts
 from caseapp.reports import fuzzy, linkage
@@ -57,7 +57,6 @@ from caseapp.screening.models import Case, Person, Screening
 from caseapp.screening.schema import ContextInput, DocumentInput, PersonInput, ScreeningInput
 
 T = TypeVar("T")
-LIMA = ZoneInfo("America/Lima")
 
 #: identification dates are spread over this window (fixed, so a seed is reproducible)
 FIRST_DAY = date(2023, 1, 1)
@@ -213,38 +212,206 @@ def _invented(seed: str, syllables: Sequence[Sequence[str]], size: int) -> Weigh
 
 
 _ANDEAN_SYLLABLES = (
-    ("hua", "cca", "qui", "ccu", "chu", "ta", "pa", "ya", "ma", "ha", "lla", "ti", "cu",
-     "sa", "cha", "ña", "ccha", "tu", "ccol", "yu", "ca", "pu", "ri", "a", "i", "u"),
-    ("ma", "ra", "lla", "cca", "ta", "ya", "hua", "qui", "pa", "ri", "ni", "ccha", "sca",
-     "nca", "yna", "hui", "rpa", "ycu", "mpa", "ncho"),
-    ("ni", "ri", "pa", "yo", "ta", "na", "ma", "sca", "nco", "y", "n", "co", "la", "cho",
-     "ya", "re", "ña", "pe"),
+    (
+        "hua",
+        "cca",
+        "qui",
+        "ccu",
+        "chu",
+        "ta",
+        "pa",
+        "ya",
+        "ma",
+        "ha",
+        "lla",
+        "ti",
+        "cu",
+        "sa",
+        "cha",
+        "ña",
+        "ccha",
+        "tu",
+        "ccol",
+        "yu",
+        "ca",
+        "pu",
+        "ri",
+        "a",
+        "i",
+        "u",
+    ),
+    (
+        "ma",
+        "ra",
+        "lla",
+        "cca",
+        "ta",
+        "ya",
+        "hua",
+        "qui",
+        "pa",
+        "ri",
+        "ni",
+        "ccha",
+        "sca",
+        "nca",
+        "yna",
+        "hui",
+        "rpa",
+        "ycu",
+        "mpa",
+        "ncho",
+    ),
+    (
+        "ni",
+        "ri",
+        "pa",
+        "yo",
+        "ta",
+        "na",
+        "ma",
+        "sca",
+        "nco",
+        "y",
+        "n",
+        "co",
+        "la",
+        "cho",
+        "ya",
+        "re",
+        "ña",
+        "pe",
+    ),
 )
 _SPANISH_SYLLABLES = (
-    ("Ber", "Val", "Car", "San", "Que", "Al", "Ar", "Bel", "Cor", "Es", "Fer", "Gal", "Hi",
-     "Lo", "Mar", "Mon", "Or", "Pal", "Ro", "Ser", "Tor", "Vi", "Zam", "Ba", "Ca", "Re"),
-    ("mu", "len", "ra", "do", "ve", "ca", "ta", "ri", "la", "gue", "mi", "bo", "so", "ne",
-     "li", "ce"),
-    ("dez", "zuela", "zo", "val", "ro", "nes", "lla", "ño", "rez", "tes", "das", "go", "ja",
-     "sco", "gas", "nte"),
+    (
+        "Ber",
+        "Val",
+        "Car",
+        "San",
+        "Que",
+        "Al",
+        "Ar",
+        "Bel",
+        "Cor",
+        "Es",
+        "Fer",
+        "Gal",
+        "Hi",
+        "Lo",
+        "Mar",
+        "Mon",
+        "Or",
+        "Pal",
+        "Ro",
+        "Ser",
+        "Tor",
+        "Vi",
+        "Zam",
+        "Ba",
+        "Ca",
+        "Re",
+    ),
+    (
+        "mu",
+        "len",
+        "ra",
+        "do",
+        "ve",
+        "ca",
+        "ta",
+        "ri",
+        "la",
+        "gue",
+        "mi",
+        "bo",
+        "so",
+        "ne",
+        "li",
+        "ce",
+    ),
+    (
+        "dez",
+        "zuela",
+        "zo",
+        "val",
+        "ro",
+        "nes",
+        "lla",
+        "ño",
+        "rez",
+        "tes",
+        "das",
+        "go",
+        "ja",
+        "sco",
+        "gas",
+        "nte",
+    ),
 )
 _GIVEN_SYLLABLES = {
-    "F": (("Yu", "Ya", "Ye", "Dai", "Ma", "Lu", "Ro", "Ka", "Ni", "Sha", "Mi", "Ke", "Da",
-           "Li", "Ja", "Na", "Zu", "Ai", "Mel"),
-          ("li", "ri", "se", "ne", "la", "mi", "ye", "ta", "ra", "de", "ni", "sa", "lei"),
-          ("mar", "ly", "nia", "dy", "sol", "dith", "la", "nsy", "ra", "beth", "na", "ely")),
-    "M": (("Jho", "Yo", "Ke", "Bra", "Dei", "Ed", "Wil", "Fre", "Ger", "Ro", "Al", "Er",
-           "Jai", "Le", "Ma", "Ne", "Ri", "Ya"),
-          ("n", "r", "l", "d", "m", "nd", "lb", "rl"),
-          ("der", "son", "an", "y", "er", "ino", "ito", "el", "on", "iel", "al", "es")),
+    "F": (
+        (
+            "Yu",
+            "Ya",
+            "Ye",
+            "Dai",
+            "Ma",
+            "Lu",
+            "Ro",
+            "Ka",
+            "Ni",
+            "Sha",
+            "Mi",
+            "Ke",
+            "Da",
+            "Li",
+            "Ja",
+            "Na",
+            "Zu",
+            "Ai",
+            "Mel",
+        ),
+        ("li", "ri", "se", "ne", "la", "mi", "ye", "ta", "ra", "de", "ni", "sa", "lei"),
+        ("mar", "ly", "nia", "dy", "sol", "dith", "la", "nsy", "ra", "beth", "na", "ely"),
+    ),
+    "M": (
+        (
+            "Jho",
+            "Yo",
+            "Ke",
+            "Bra",
+            "Dei",
+            "Ed",
+            "Wil",
+            "Fre",
+            "Ger",
+            "Ro",
+            "Al",
+            "Er",
+            "Jai",
+            "Le",
+            "Ma",
+            "Ne",
+            "Ri",
+            "Ya",
+        ),
+        ("n", "r", "l", "d", "m", "nd", "lb", "rl"),
+        ("der", "son", "an", "y", "er", "ino", "ito", "el", "on", "iel", "al", "es"),
+    ),
 }
 
 
 class NamePool:
     """Listed (frequent) names plus an invented long tail."""
 
-    def __init__(self, listed: Mapping[str, Weighted[str]], tail: Mapping[str, Weighted[str]],
-                 tail_given: float, tail_surname: float) -> None:
+    def __init__(
+        self,
+        listed: Mapping[str, Weighted[str]],
+        tail: Mapping[str, Weighted[str]],
+        tail_given: float,
+        tail_surname: float,
+    ) -> None:
         self.listed, self.tail = listed, tail
         self.tail_given, self.tail_surname = tail_given, tail_surname
 
@@ -266,12 +433,18 @@ def name_pools() -> dict[str, NamePool]:
     """Built on first use (inventing the tails takes a moment)."""
     given_tail = {k: _invented(f"given-{k}", v, 2_000) for k, v in _GIVEN_SYLLABLES.items()}
     return {
-        "PE": NamePool({"F": PE_FEMALE, "M": PE_MALE, "S": PE_SURNAMES},
-                       {**given_tail, "S": _invented("pe-surnames", _ANDEAN_SYLLABLES, 30_000)},
-                       tail_given=0.2, tail_surname=0.35),
-        "VE": NamePool({"F": VE_FEMALE, "M": VE_MALE, "S": VE_SURNAMES},
-                       {**given_tail, "S": _invented("ve-surnames", _SPANISH_SYLLABLES, 5_000)},
-                       tail_given=0.25, tail_surname=0.35),
+        "PE": NamePool(
+            {"F": PE_FEMALE, "M": PE_MALE, "S": PE_SURNAMES},
+            {**given_tail, "S": _invented("pe-surnames", _ANDEAN_SYLLABLES, 30_000)},
+            tail_given=0.2,
+            tail_surname=0.35,
+        ),
+        "VE": NamePool(
+            {"F": VE_FEMALE, "M": VE_MALE, "S": VE_SURNAMES},
+            {**given_tail, "S": _invented("ve-surnames", _SPANISH_SYLLABLES, 5_000)},
+            tail_given=0.25,
+            tail_surname=0.35,
+        ),
     }
 
 
@@ -284,14 +457,42 @@ def name_pools() -> dict[str, NamePool]:
 
 SEX = Weighted({"F": 0.8, "M": 0.195, "intersex": 0.002, "unknown": 0.003})
 NATIONALITY = Weighted(
-    {"PER": 0.87, "VEN": 0.085, "ECU": 0.013, "COL": 0.011, "BOL": 0.009, "DOM": 0.004,
-     "CHN": 0.003, "BRA": 0.002, "HTI": 0.002, "CUB": 0.001}
+    {
+        "PER": 0.87,
+        "VEN": 0.085,
+        "ECU": 0.013,
+        "COL": 0.011,
+        "BOL": 0.009,
+        "DOM": 0.004,
+        "CHN": 0.003,
+        "BRA": 0.002,
+        "HTI": 0.002,
+        "CUB": 0.001,
+    }
 )
 FORM_BY_SEX = {
-    "F": Weighted({"sexual": 0.62, "labour": 0.29, "mixed": 0.04, "begging": 0.02,
-                   "criminality": 0.01, "sale_of_children": 0.006, "forced_marriage": 0.008}),
-    "M": Weighted({"labour": 0.70, "sexual": 0.10, "criminality": 0.08, "begging": 0.06,
-                   "mixed": 0.03, "armed_recruitment": 0.015, "sale_of_children": 0.005}),
+    "F": Weighted(
+        {
+            "sexual": 0.62,
+            "labour": 0.29,
+            "mixed": 0.04,
+            "begging": 0.02,
+            "criminality": 0.01,
+            "sale_of_children": 0.006,
+            "forced_marriage": 0.008,
+        }
+    ),
+    "M": Weighted(
+        {
+            "labour": 0.70,
+            "sexual": 0.10,
+            "criminality": 0.08,
+            "begging": 0.06,
+            "mixed": 0.03,
+            "armed_recruitment": 0.015,
+            "sale_of_children": 0.005,
+        }
+    ),
 }
 FORM_BY_SEX["intersex"] = FORM_BY_SEX["unknown"] = FORM_BY_SEX["F"]
 
@@ -307,29 +508,64 @@ _CHILD_AGES = {
 }
 _CHILD_AGES["mixed"] = _CHILD_AGES["sexual"]
 _ADULT_AGES = {
-    "young": Weighted({a: (8 if a < 25 else 5 if a < 30 else 3 if a < 36 else 1)
-                       for a in range(18, 46)}),
-    "working": Weighted({a: (6 if a < 30 else 4 if a < 40 else 2 if a < 50 else 1)
-                         for a in range(18, 61)}),
+    "young": Weighted(
+        {a: (8 if a < 25 else 5 if a < 30 else 3 if a < 36 else 1) for a in range(18, 46)}
+    ),
+    "working": Weighted(
+        {a: (6 if a < 30 else 4 if a < 40 else 2 if a < 50 else 1) for a in range(18, 61)}
+    ),
     "begging": Weighted({a: (1 if a < 60 else 2) for a in range(25, 80)}),
 }
-CHILD_SHARE = {"sexual": 0.40, "labour": 0.24, "mixed": 0.30, "begging": 0.55,
-               "criminality": 0.45, "sale_of_children": 1.0, "forced_marriage": 0.9,
-               "armed_recruitment": 1.0}
-ADULT_AGES_BY_FORM = {"sexual": "young", "mixed": "young", "criminality": "young",
-                      "labour": "working", "begging": "begging", "forced_marriage": "young"}
+CHILD_SHARE = {
+    "sexual": 0.40,
+    "labour": 0.24,
+    "mixed": 0.30,
+    "begging": 0.55,
+    "criminality": 0.45,
+    "sale_of_children": 1.0,
+    "forced_marriage": 0.9,
+    "armed_recruitment": 1.0,
+}
+ADULT_AGES_BY_FORM = {
+    "sexual": "young",
+    "mixed": "young",
+    "criminality": "young",
+    "labour": "working",
+    "begging": "begging",
+    "forced_marriage": "young",
+}
 
 SECTOR_BY_FORM = {
-    "sexual": Weighted({"commercial_sex": 0.48, "hospitality_bars": 0.42, "other": 0.03,
-                        "unknown": 0.07}),
+    "sexual": Weighted(
+        {"commercial_sex": 0.48, "hospitality_bars": 0.42, "other": 0.03, "unknown": 0.07}
+    ),
     "mixed": Weighted({"hospitality_bars": 0.75, "mining": 0.15, "other": 0.1}),
-    "labour_F": Weighted({"domestic_work": 0.34, "agriculture": 0.18,
-                          "hospitality_bars": 0.14, "manufacturing": 0.08, "peddling": 0.08,
-                          "mining": 0.08, "other": 0.04, "unknown": 0.06}),
-    "labour_M": Weighted({"mining": 0.34, "agriculture": 0.2, "logging": 0.17,
-                          "construction": 0.07, "fishing": 0.05, "manufacturing": 0.05,
-                          "peddling": 0.03, "transportation": 0.03, "other": 0.02,
-                          "unknown": 0.04}),
+    "labour_F": Weighted(
+        {
+            "domestic_work": 0.34,
+            "agriculture": 0.18,
+            "hospitality_bars": 0.14,
+            "manufacturing": 0.08,
+            "peddling": 0.08,
+            "mining": 0.08,
+            "other": 0.04,
+            "unknown": 0.06,
+        }
+    ),
+    "labour_M": Weighted(
+        {
+            "mining": 0.34,
+            "agriculture": 0.2,
+            "logging": 0.17,
+            "construction": 0.07,
+            "fishing": 0.05,
+            "manufacturing": 0.05,
+            "peddling": 0.03,
+            "transportation": 0.03,
+            "other": 0.02,
+            "unknown": 0.04,
+        }
+    ),
     "begging": Weighted({"begging": 0.9, "peddling": 0.1}),
     "criminality": Weighted({"illicit_activities": 0.9, "peddling": 0.05, "unknown": 0.05}),
     "sale_of_children": Weighted({"other": 0.6, "unknown": 0.4}),
@@ -337,39 +573,113 @@ SECTOR_BY_FORM = {
     "armed_recruitment": Weighted({"illicit_activities": 0.8, "other": 0.2}),
 }
 
-_HOTSPOTS = {"1501": 20, "17": 11, "08": 8, "16": 8, "21": 7, "20": 5, "24": 5, "12": 5,
-             "04": 4, "13": 4, "25": 3, "07": 3, "05": 2, "22": 2, "14": 2, "11": 2, "10": 2,
-             "15": 2, "06": 1.5, "02": 1.5, "03": 1, "09": 1, "01": 1, "18": 0.5, "19": 0.5,
-             "23": 1}
+_HOTSPOTS = {
+    "1501": 20,
+    "17": 11,
+    "08": 8,
+    "16": 8,
+    "21": 7,
+    "20": 5,
+    "24": 5,
+    "12": 5,
+    "04": 4,
+    "13": 4,
+    "25": 3,
+    "07": 3,
+    "05": 2,
+    "22": 2,
+    "14": 2,
+    "11": 2,
+    "10": 2,
+    "15": 2,
+    "06": 1.5,
+    "02": 1.5,
+    "03": 1,
+    "09": 1,
+    "01": 1,
+    "18": 0.5,
+    "19": 0.5,
+    "23": 1,
+}
 REGION_BY_SECTOR = {
-    "mining": Weighted({"17": 35, "21": 18, "13": 12, "04": 9, "05": 7, "03": 5, "15": 4,
-                        "08": 4, "06": 3, "19": 3}),
+    "mining": Weighted(
+        {
+            "17": 35,
+            "21": 18,
+            "13": 12,
+            "04": 9,
+            "05": 7,
+            "03": 5,
+            "15": 4,
+            "08": 4,
+            "06": 3,
+            "19": 3,
+        }
+    ),
     "logging": Weighted({"16": 30, "25": 28, "17": 22, "10": 8, "22": 7, "12": 5}),
-    "agriculture": Weighted({"20": 18, "13": 16, "11": 14, "14": 10, "12": 10, "1501": 8,
-                             "06": 8, "22": 6, "08": 5, "04": 5}),
+    "agriculture": Weighted(
+        {
+            "20": 18,
+            "13": 16,
+            "11": 14,
+            "14": 10,
+            "12": 10,
+            "1501": 8,
+            "06": 8,
+            "22": 6,
+            "08": 5,
+            "04": 5,
+        }
+    ),
     "fishing": Weighted({"20": 40, "24": 25, "02": 15, "16": 10, "1501": 10}),
-    "domestic_work": Weighted({"1501": 50, "04": 10, "08": 8, "13": 8, "12": 6, "20": 6,
-                               "14": 6, "16": 6}),
+    "domestic_work": Weighted(
+        {"1501": 50, "04": 10, "08": 8, "13": 8, "12": 6, "20": 6, "14": 6, "16": 6}
+    ),
     "begging": Weighted({"1501": 55, "04": 10, "08": 10, "13": 8, "12": 7, "21": 5, "20": 5}),
-    "illicit_activities": Weighted({"05": 30, "08": 20, "12": 18, "10": 12, "1501": 10,
-                                    "16": 10}),
+    "illicit_activities": Weighted({"05": 30, "08": 20, "12": 18, "10": 12, "1501": 10, "16": 10}),
 }
 HOTSPOT = Weighted(_HOTSPOTS)
-ORIGIN_REGION = Weighted({"08": 12, "21": 11, "16": 10, "10": 8, "05": 8, "03": 7, "06": 7,
-                          "12": 6, "25": 5, "01": 4, "09": 5, "22": 5, "1501": 6, "20": 3,
-                          "02": 3})
+ORIGIN_REGION = Weighted(
+    {
+        "08": 12,
+        "21": 11,
+        "16": 10,
+        "10": 8,
+        "05": 8,
+        "03": 7,
+        "06": 7,
+        "12": 6,
+        "25": 5,
+        "01": 4,
+        "09": 5,
+        "22": 5,
+        "1501": 6,
+        "20": 3,
+        "02": 3,
+    }
+)
 ANDEAN = frozenset({"08", "21", "03", "05", "09", "02", "10", "12"})
 AMAZONIAN_LANG = {"16": "agr", "25": "shp", "12": "ash", "17": "other"}
 
 # --- Organizations ---------------------------------------------------------------------
-FIRST_KIND = Weighted({"police": 0.36, "prosecutor": 0.18, "mimp": 0.15, "ngo": 0.09,
-                       "labour": 0.07, "health": 0.05, "migration": 0.04, "legal_aid": 0.02,
-                       "local_government": 0.02, "international": 0.02})
+FIRST_KIND = Weighted(
+    {
+        "police": 0.36,
+        "prosecutor": 0.18,
+        "mimp": 0.15,
+        "ngo": 0.09,
+        "labour": 0.07,
+        "health": 0.05,
+        "migration": 0.04,
+        "legal_aid": 0.02,
+        "local_government": 0.02,
+        "international": 0.02,
+    }
+)
 NEXT_KIND: dict[str, dict[str, float]] = {
     "police": {"prosecutor": 0.45, "mimp": 0.3, "ngo": 0.1, "health": 0.08, "legal_aid": 0.07},
     "prosecutor": {"mimp": 0.4, "police": 0.25, "legal_aid": 0.15, "ngo": 0.1, "health": 0.1},
-    "mimp": {"prosecutor": 0.35, "police": 0.3, "ngo": 0.15, "health": 0.12,
-             "legal_aid": 0.08},
+    "mimp": {"prosecutor": 0.35, "police": 0.3, "ngo": 0.15, "health": 0.12, "legal_aid": 0.08},
     "ngo": {"mimp": 0.35, "police": 0.3, "prosecutor": 0.25, "international": 0.1},
     "labour": {"police": 0.4, "prosecutor": 0.35, "mimp": 0.15, "legal_aid": 0.1},
     "health": {"police": 0.4, "mimp": 0.4, "prosecutor": 0.2},
@@ -384,66 +694,163 @@ NEXT_DELAY_DAYS = {"prosecutor": 1.0, "mimp": 4.0, "police": 3.0, "legal_aid": 1
 SCREENINGS_PER_PERSON = Weighted({1: 0.65, 2: 0.22, 3: 0.09, 4: 0.03, 5: 0.01})
 
 CONTEXT_BY_KIND = {
-    "police": Weighted({"police_operation": 0.7, "hotline": 0.1, "family_or_community": 0.1,
-                        "border_control": 0.05, "other": 0.05}),
-    "prosecutor": Weighted({"prosecutor_investigation": 0.75, "police_operation": 0.15,
-                            "other": 0.1}),
-    "mimp": Weighted({"family_or_community": 0.3, "hotline": 0.25, "self_referral": 0.2,
-                      "school": 0.15, "other": 0.1}),
+    "police": Weighted(
+        {
+            "police_operation": 0.7,
+            "hotline": 0.1,
+            "family_or_community": 0.1,
+            "border_control": 0.05,
+            "other": 0.05,
+        }
+    ),
+    "prosecutor": Weighted(
+        {"prosecutor_investigation": 0.75, "police_operation": 0.15, "other": 0.1}
+    ),
+    "mimp": Weighted(
+        {
+            "family_or_community": 0.3,
+            "hotline": 0.25,
+            "self_referral": 0.2,
+            "school": 0.15,
+            "other": 0.1,
+        }
+    ),
     "ngo": Weighted({"ngo_outreach": 0.7, "hotline": 0.15, "self_referral": 0.15}),
     "labour": Weighted({"labour_inspection": 0.9, "other": 0.1}),
     "health": Weighted({"health_service": 0.9, "other": 0.1}),
     "migration": Weighted({"border_control": 0.85, "other": 0.15}),
     "legal_aid": Weighted({"self_referral": 0.5, "other": 0.5}),
     "local_government": Weighted({"family_or_community": 0.4, "school": 0.3, "other": 0.3}),
-    "international": Weighted({"ngo_outreach": 0.4, "border_control": 0.3,
-                               "self_referral": 0.3}),
+    "international": Weighted({"ngo_outreach": 0.4, "border_control": 0.3, "self_referral": 0.3}),
 }
 _OTHER_CONTEXT = Weighted({"other": 1.0})
 
 # --- Legal elements ----------------------------------------------------------------------
-ACT_P = {"recruitment": 0.72, "transport": 0.42, "transfer": 0.12, "harbouring": 0.33,
-         "receipt": 0.22, "retention": 0.28}
-MEANS_P = {"deception": 0.55, "abuse_of_vulnerability": 0.33, "threat": 0.18,
-           "violence": 0.13, "other_coercion": 0.07, "deprivation_of_liberty": 0.09,
-           "fraud": 0.07, "abuse_of_power": 0.04, "payments_or_benefits": 0.04}
+ACT_P = {
+    "recruitment": 0.72,
+    "transport": 0.42,
+    "transfer": 0.12,
+    "harbouring": 0.33,
+    "receipt": 0.22,
+    "retention": 0.28,
+}
+MEANS_P = {
+    "deception": 0.55,
+    "abuse_of_vulnerability": 0.33,
+    "threat": 0.18,
+    "violence": 0.13,
+    "other_coercion": 0.07,
+    "deprivation_of_liberty": 0.09,
+    "fraud": 0.07,
+    "abuse_of_power": 0.04,
+    "payments_or_benefits": 0.04,
+}
 INDICATOR_P = {
-    "sexual": {"sexual_abuse": 0.25, "takes_earnings": 0.35, "psychoactive_substances": 0.15,
-               "restricts_movement": 0.25, "withholds_documents": 0.2, "threats": 0.25,
-               "isolation": 0.15, "debt_bondage": 0.2, "false_promises": 0.3},
-    "labour": {"debt_bondage": 0.3, "withholds_documents": 0.2, "excessive_hours": 0.45,
-               "low_or_no_pay": 0.5, "hazardous_work": 0.3, "restricts_movement": 0.2,
-               "withholds_necessities": 0.15, "false_promises": 0.35, "isolation": 0.15},
-    "begging": {"uses_children": 0.6, "takes_earnings": 0.5, "physical_abuse": 0.15,
-                "threats": 0.2},
-    "criminality": {"threats": 0.4, "threat_law_enforcement": 0.3, "physical_abuse": 0.2,
-                    "psychoactive_substances": 0.2, "restricts_movement": 0.2},
-    "other": {"restricts_movement": 0.3, "threats": 0.3, "psychological_abuse": 0.2,
-              "isolation": 0.2},
+    "sexual": {
+        "sexual_abuse": 0.25,
+        "takes_earnings": 0.35,
+        "psychoactive_substances": 0.15,
+        "restricts_movement": 0.25,
+        "withholds_documents": 0.2,
+        "threats": 0.25,
+        "isolation": 0.15,
+        "debt_bondage": 0.2,
+        "false_promises": 0.3,
+    },
+    "labour": {
+        "debt_bondage": 0.3,
+        "withholds_documents": 0.2,
+        "excessive_hours": 0.45,
+        "low_or_no_pay": 0.5,
+        "hazardous_work": 0.3,
+        "restricts_movement": 0.2,
+        "withholds_necessities": 0.15,
+        "false_promises": 0.35,
+        "isolation": 0.15,
+    },
+    "begging": {
+        "uses_children": 0.6,
+        "takes_earnings": 0.5,
+        "physical_abuse": 0.15,
+        "threats": 0.2,
+    },
+    "criminality": {
+        "threats": 0.4,
+        "threat_law_enforcement": 0.3,
+        "physical_abuse": 0.2,
+        "psychoactive_substances": 0.2,
+        "restricts_movement": 0.2,
+    },
+    "other": {
+        "restricts_movement": 0.3,
+        "threats": 0.3,
+        "psychological_abuse": 0.2,
+        "isolation": 0.2,
+    },
 }
 INDICATOR_P["mixed"] = {**INDICATOR_P["labour"], **INDICATOR_P["sexual"]}
 LABOUR_PURPOSE = {
     "domestic_work": Weighted({"servitude": 0.8, "labour_exploitation": 0.2}),
     "default": Weighted({"labour_exploitation": 0.5, "forced_labour": 0.46, "slavery": 0.04}),
 }
-SINGLE_PURPOSE = {"sexual": "sexual_exploitation", "begging": "begging",
-                  "criminality": "forced_criminality", "sale_of_children": "sale_of_children",
-                  "forced_marriage": "forced_marriage", "armed_recruitment": "armed_recruitment"}
-RELATION = Weighted({"employer_or_agent": 0.33, "friend_or_acquaintance": 0.25,
-                     "stranger": 0.14, "family": 0.1, "intimate_partner": 0.09,
-                     "unknown": 0.09})
-RECRUITMENT = Weighted({"job_offer": 0.52, "online_social_network": 0.16, "friend": 0.1,
-                        "family_or_event": 0.08, "online_advertisement": 0.05,
-                        "abduction": 0.02, "other": 0.03, "unknown": 0.04})
-FOREIGN_DOCUMENT = Weighted({"ptp": 0.35, "carne_extranjeria": 0.25, "passport": 0.15,
-                             "cedula_foreign": 0.25})
-MIGRATION = Weighted({"irregular": 0.45, "regular": 0.33, "asylum_seeker": 0.12,
-                      "refugee": 0.03, "unknown": 0.07})
-GENDER = Weighted({None: 0.88, "feminine": 0.06, "masculine": 0.03, "trans_feminine": 0.025,
-                   "trans_masculine": 0.003, "non_conforming": 0.002})
-NEEDS_P = {"shelter": 0.4, "medical": 0.45, "psychological": 0.6, "legal": 0.5,
-           "documentation": 0.12, "family_tracing": 0.08, "financial": 0.1,
-           "education": 0.08, "employment": 0.1, "return_assistance": 0.06}
+SINGLE_PURPOSE = {
+    "sexual": "sexual_exploitation",
+    "begging": "begging",
+    "criminality": "forced_criminality",
+    "sale_of_children": "sale_of_children",
+    "forced_marriage": "forced_marriage",
+    "armed_recruitment": "armed_recruitment",
+}
+RELATION = Weighted(
+    {
+        "employer_or_agent": 0.33,
+        "friend_or_acquaintance": 0.25,
+        "stranger": 0.14,
+        "family": 0.1,
+        "intimate_partner": 0.09,
+        "unknown": 0.09,
+    }
+)
+RECRUITMENT = Weighted(
+    {
+        "job_offer": 0.52,
+        "online_social_network": 0.16,
+        "friend": 0.1,
+        "family_or_event": 0.08,
+        "online_advertisement": 0.05,
+        "abduction": 0.02,
+        "other": 0.03,
+        "unknown": 0.04,
+    }
+)
+FOREIGN_DOCUMENT = Weighted(
+    {"ptp": 0.35, "carne_extranjeria": 0.25, "passport": 0.15, "cedula_foreign": 0.25}
+)
+MIGRATION = Weighted(
+    {"irregular": 0.45, "regular": 0.33, "asylum_seeker": 0.12, "refugee": 0.03, "unknown": 0.07}
+)
+GENDER = Weighted(
+    {
+        None: 0.88,
+        "feminine": 0.06,
+        "masculine": 0.03,
+        "trans_feminine": 0.025,
+        "trans_masculine": 0.003,
+        "non_conforming": 0.002,
+    }
+)
+NEEDS_P = {
+    "shelter": 0.4,
+    "medical": 0.45,
+    "psychological": 0.6,
+    "legal": 0.5,
+    "documentation": 0.12,
+    "family_tracing": 0.08,
+    "financial": 0.1,
+    "education": 0.08,
+    "employment": 0.1,
+    "return_assistance": 0.06,
+}
 
 P_NO_PURPOSE = 0.06  # the purpose was not (yet) established
 P_THIN = 0.03  # only an act and weak indicators recorded
@@ -473,10 +880,28 @@ P_AGE_WRONG_BY_ONE = 0.3
 P_NOTHING_WHEN_UNKNOWN = 0.12
 P_DOB_TYPO = 0.02  # day and month swapped, or a wrong digit in the year
 
-_PHONETIC = (("b", "v"), ("v", "b"), ("s", "z"), ("z", "s"), ("c", "s"), ("y", "i"),
-             ("i", "y"), ("ll", "y"), ("y", "ll"), ("j", "g"), ("g", "j"), ("x", "j"),
-             ("k", "c"), ("qu", "k"), ("h", ""), ("ñ", "n"), ("n", "ñ"), ("e", "i"),
-             ("o", "u"), ("u", "o"))
+_PHONETIC = (
+    ("b", "v"),
+    ("v", "b"),
+    ("s", "z"),
+    ("z", "s"),
+    ("c", "s"),
+    ("y", "i"),
+    ("i", "y"),
+    ("ll", "y"),
+    ("y", "ll"),
+    ("j", "g"),
+    ("g", "j"),
+    ("x", "j"),
+    ("k", "c"),
+    ("qu", "k"),
+    ("h", ""),
+    ("ñ", "n"),
+    ("n", "ñ"),
+    ("e", "i"),
+    ("o", "u"),
+    ("u", "o"),
+)
 _ACCENTED = {"a": "á", "e": "é", "i": "í", "o": "ó", "u": "ú"}
 
 
@@ -569,12 +994,18 @@ class Population:
         self.directory = directory
         kinds = set(directory.by_kind)
         self.first_kind = Weighted(
-            [(k, w) for k, w in zip(FIRST_KIND.values, _weights(FIRST_KIND), strict=True)
-             if k in kinds] or [(k, 1.0) for k in sorted(kinds)]
+            [
+                (k, w)
+                for k, w in zip(FIRST_KIND.values, _weights(FIRST_KIND), strict=True)
+                if k in kinds
+            ]
+            or [(k, 1.0) for k in sorted(kinds)]
         )
         self.next_kind = {
-            kind: Weighted([(k, w) for k, w in NEXT_KIND.get(kind, {}).items() if k in kinds]
-                           or [(k, 1.0) for k in sorted(kinds)])
+            kind: Weighted(
+                [(k, w) for k, w in NEXT_KIND.get(kind, {}).items() if k in kinds]
+                or [(k, 1.0) for k in sorted(kinds)]
+            )
             for kind in kinds
         }
         offsets = seeded(f"ruta-synth-documents:{seed}")
@@ -610,8 +1041,9 @@ class Population:
 
         first_day = FIRST_DAY + timedelta(days=rng.randrange(self._days + 1))
         minutes = rng.randrange(6 * 60, 24 * 60)
-        first_at = datetime(first_day.year, first_day.month, first_day.day, tzinfo=LIMA
-                            ) + timedelta(minutes=minutes)
+        first_at = datetime(
+            first_day.year, first_day.month, first_day.day, tzinfo=LIMA
+        ) + timedelta(minutes=minutes)
         dob = first_day - timedelta(days=365 * age + rng.randrange(365) + age // 4)
 
         female = sex != "M"
@@ -669,8 +1101,11 @@ class Population:
             pregnant=sex == "F" and 15 <= age <= 40 and rng.random() < 0.04,
             disability=rng.random() < 0.02,
             contact=f"9{rng.randrange(10**8):08d}" if rng.random() < 0.3 else None,
-            address=(f"{rng.choice(_STREETS)} {given_w(rng)} {rng.randrange(1, 1500)}"
-                     if rng.random() < 0.12 else None),
+            address=(
+                f"{rng.choice(_STREETS)} {given_w(rng)} {rng.randrange(1, 1500)}"
+                if rng.random() < 0.12
+                else None
+            ),
         )
         return truth, first_at
 
@@ -763,8 +1198,9 @@ class Population:
             doc_type, number = t.documents[rng.randrange(len(t.documents))]
             document = DocumentInput(doc_type, _noisy_number(rng, doc_type, number))
         elif rng.random() < P_DOC_PLACEHOLDER:
-            document = DocumentInput("dni" if not foreign else "other",
-                                     rng.choice(("00000000", "S/N", "99999999")))
+            document = DocumentInput(
+                "dni" if not foreign else "other", rng.choice(("00000000", "S/N", "99999999"))
+            )
         sex = "unknown" if rng.random() < P_SEX_UNKNOWN else t.sex
         person = PersonInput(
             sex=sex,
@@ -803,8 +1239,9 @@ class Population:
         if rng.random() < P_THIN:  # a first contact that recorded little: not indicated
             acts, means, purposes = acts[:1], [], []
             indicators = [i for i in indicators if i not in STRONG_INDICATORS]
-        needs = [n for n, p in NEEDS_P.items() if rng.random() < (0.8 if child and
-                                                                   n == "shelter" else p)]
+        needs = [
+            n for n, p in NEEDS_P.items() if rng.random() < (0.8 if child and n == "shelter" else p)
+        ]
         context = ContextInput(
             origin_region=t.origin_region if rng.random() < 0.7 else None,
             exploitation_region=t.exploitation_region if rng.random() < 0.85 else None,
@@ -884,14 +1321,14 @@ def typo(rng: random.Random, word: str) -> str:
         options = [(i, a, b) for a, b in _PHONETIC for i in _find_all(lower, a) if i > 0]
         if options:
             i, a, b = options[rng.randrange(len(options))]
-            return word[:i] + _match_case(word[i:i + len(a)], b) + word[i + len(a):]
+            return word[:i] + _match_case(word[i : i + len(a)], b) + word[i + len(a) :]
         kind = 0.5
     if kind < 0.75:
         i = rng.randrange(1, len(word) - 1)
         if word[i] != word[i + 1]:
-            return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+            return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
     i = rng.randrange(1, len(word))
-    return word[:i] + word[i + 1:]
+    return word[:i] + word[i + 1 :]
 
 
 def _find_all(text: str, sub: str) -> Iterator[int]:
@@ -911,7 +1348,7 @@ def _add_accent(rng: random.Random, word: str) -> str:
         return word
     i = positions[rng.randrange(len(positions))]
     accented = _ACCENTED[word[i].lower()]
-    return word[:i] + (accented.upper() if word[i].isupper() else accented) + word[i + 1:]
+    return word[:i] + (accented.upper() if word[i].isupper() else accented) + word[i + 1 :]
 
 
 def _noisy_name(rng: random.Random, t: TruePerson, foreign: bool) -> tuple[str | None, str | None]:
@@ -940,7 +1377,7 @@ def _noisy_name(rng: random.Random, t: TruePerson, foreign: bool) -> tuple[str |
     elif r < P_UPPER + P_LOWER:
         parts = [p.lower() for p in parts]
     given_text = " ".join(parts[: len(given)])
-    family_text = " ".join(parts[len(given):])
+    family_text = " ".join(parts[len(given) :])
     if rng.random() < P_SURNAMES_FIRST:
         return family_text, given_text
     return given_text, family_text
@@ -957,9 +1394,9 @@ def _noisy_number(rng: random.Random, doc_type: str, number: str) -> str:
     if rng.random() < P_DOC_TYPO:
         i = rng.randrange(len(number) - 1)
         if rng.random() < 0.5:
-            number = number[:i] + number[i + 1] + number[i] + number[i + 2:]
+            number = number[:i] + number[i + 1] + number[i] + number[i + 2 :]
         else:
-            number = number[:i] + str(rng.randrange(10)) + number[i + 1:]
+            number = number[:i] + str(rng.randrange(10)) + number[i + 1 :]
     if doc_type == "dni" and rng.random() < 0.05:
         return f"{number}-{rng.randrange(10)}"  # with the check digit
     if doc_type == "cedula_foreign" and rng.random() < 0.4:
@@ -989,9 +1426,18 @@ class FastCipher:
         return self._prefix + nonce + self._aead.encrypt(nonce, plaintext.encode(), context)
 
 
-_CTX = {name: name.encode() for name in (
-    "persons.given_names", "persons.family_names", "persons.date_of_birth",
-    "persons.document_number", "persons.contact", "persons.address", "screenings.facts")}
+_CTX = {
+    name: name.encode()
+    for name in (
+        "persons.given_names",
+        "persons.family_names",
+        "persons.date_of_birth",
+        "persons.document_number",
+        "persons.contact",
+        "persons.address",
+        "screenings.facts",
+    )
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -1069,27 +1515,114 @@ class _Json:
 
 
 # Column order: the ids first (the builder leaves them out, ``IdAssigner`` adds them).
-CASE_COLUMNS = ("id", "uuid", "organization_id", "created_by_id", "status", "region",
-                "determination", "created_at", "updated_at", "closed_at", "legal_hold",
-                "purged_at", "version")
-PERSON_COLUMNS = ("id", "case_id", "given_names", "family_names", "date_of_birth",
-                  "document_type", "document_number", "contact", "address", "name_index",
-                  "document_index", "sex", "gender_identity", "lgbtqi", "age_years",
-                  "age_estimated", "appears_minor", "nationality", "languages",
-                  "migration_status", "pregnant", "disability", "unaccompanied")
-SCREENING_COLUMNS = ("id", "uuid", "case_id", "organization_id", "created_by_id", "created_at",
-                     "identified_at", "region", "identification_context", "acts", "means",
-                     "purposes", "indicators", "needs", "stated_consent", "context", "notes",
-                     "facts", "status", "missing_elements", "aggravating", "exploitation_form",
-                     "explanation", "alerts", "rule_version", "tags", "age_years", "age_group",
-                     "unodc_category", "mp_band", "ctdc_band", "override_status",
-                     "override_justification", "override_by_id", "override_at")
-FACT_COLUMNS = ("screening_id", "organization_id", "org_kind", "identified_at",
-                "identified_on", "year", "month", "status", "region", "exploitation_region",
-                "sex", "gender_identity", "age_group", "unodc_category", "mp_band",
-                "ctdc_band", "nationality", "nationality_group", "exploitation_form", "sector",
-                "identification_context", "person_id", "doc_key", "name_dob_key",
-                "name_sex_key", "birth_year", "name_bloom", "name_blocks", "dob_key")
+CASE_COLUMNS = (
+    "id",
+    "uuid",
+    "organization_id",
+    "created_by_id",
+    "status",
+    "region",
+    "determination",
+    "created_at",
+    "updated_at",
+    "closed_at",
+    "legal_hold",
+    "purged_at",
+    "version",
+)
+PERSON_COLUMNS = (
+    "id",
+    "case_id",
+    "given_names",
+    "family_names",
+    "date_of_birth",
+    "document_type",
+    "document_number",
+    "contact",
+    "address",
+    "name_index",
+    "document_index",
+    "sex",
+    "gender_identity",
+    "lgbtqi",
+    "age_years",
+    "age_estimated",
+    "appears_minor",
+    "nationality",
+    "languages",
+    "migration_status",
+    "pregnant",
+    "disability",
+    "unaccompanied",
+)
+SCREENING_COLUMNS = (
+    "id",
+    "uuid",
+    "case_id",
+    "organization_id",
+    "created_by_id",
+    "created_at",
+    "identified_at",
+    "region",
+    "identification_context",
+    "acts",
+    "means",
+    "purposes",
+    "indicators",
+    "needs",
+    "stated_consent",
+    "context",
+    "notes",
+    "facts",
+    "status",
+    "missing_elements",
+    "aggravating",
+    "exploitation_form",
+    "explanation",
+    "alerts",
+    "rule_version",
+    "tags",
+    "age_years",
+    "age_group",
+    "unodc_category",
+    "mp_band",
+    "ctdc_band",
+    "override_status",
+    "override_justification",
+    "override_by_id",
+    "override_at",
+)
+FACT_COLUMNS = (
+    "screening_id",
+    "organization_id",
+    "org_kind",
+    "identified_at",
+    "identified_on",
+    "year",
+    "month",
+    "status",
+    "region",
+    "exploitation_region",
+    "sex",
+    "gender_identity",
+    "age_group",
+    "unodc_category",
+    "mp_band",
+    "ctdc_band",
+    "nationality",
+    "nationality_group",
+    "exploitation_form",
+    "sector",
+    "identification_context",
+    "person_id",
+    "doc_key",
+    "name_dob_key",
+    "name_sex_key",
+    "birth_year",
+    "name_bloom",
+    "name_blocks",
+    "dob_key",
+)
 PURPOSE_COLUMNS = ("screening_id", "purpose")
 TABLES: tuple[tuple[sa.Table, tuple[str, ...]], ...] = (
     (cast(sa.Table, Case.__table__), CASE_COLUMNS),
@@ -1098,9 +1631,23 @@ TABLES: tuple[tuple[sa.Table, tuple[str, ...]], ...] = (
     (cast(sa.Table, ScreeningFact.__table__), FACT_COLUMNS),
     (cast(sa.Table, ScreeningFactPurpose.__table__), PURPOSE_COLUMNS),
 )
-_JSON_COLUMNS = frozenset({"nationality", "languages", "acts", "means", "purposes",
-                           "indicators", "needs", "context", "missing_elements", "aggravating",
-                           "explanation", "alerts", "tags"})
+_JSON_COLUMNS = frozenset(
+    {
+        "nationality",
+        "languages",
+        "acts",
+        "means",
+        "purposes",
+        "indicators",
+        "needs",
+        "context",
+        "missing_elements",
+        "aggravating",
+        "explanation",
+        "alerts",
+        "tags",
+    }
+)
 
 
 def check_columns() -> None:
@@ -1171,8 +1718,18 @@ class RowBuilder:
         status = determination.status
 
         case = (
-            str(uuid.uuid4()), org.id, None, "open" if reg.closed_at is None else "closed",
-            data.region, status, reg.created_at, reg.created_at, reg.closed_at, False, None, 1,
+            str(uuid.uuid4()),
+            org.id,
+            None,
+            "open" if reg.closed_at is None else "closed",
+            data.region,
+            status,
+            reg.created_at,
+            reg.created_at,
+            reg.closed_at,
+            False,
+            None,
+            1,
         )
         dob = p.date_of_birth.isoformat() if p.date_of_birth else None
         doc_type = p.document.type if p.document else None
@@ -1187,45 +1744,105 @@ class RowBuilder:
             enc(p.address, ctx["persons.address"]),
             screening_services.name_index(p.given_names, p.family_names),
             screening_services.document_index(doc_number),
-            p.sex, p.gender_identity, p.lgbtqi, p.age_years, p.age_estimated, p.appears_minor,
-            js(list(p.nationality)), js(list(p.languages)), p.migration_status, p.pregnant,
-            p.disability, p.unaccompanied,
+            p.sex,
+            p.gender_identity,
+            p.lgbtqi,
+            p.age_years,
+            p.age_estimated,
+            p.appears_minor,
+            js(list(p.nationality)),
+            js(list(p.languages)),
+            p.migration_status,
+            p.pregnant,
+            p.disability,
+            p.unaccompanied,
         )
         screening = (
-            org.id, None, reg.created_at, data.identified_at, data.region,
-            data.identification_context, js(list(data.acts)), js(list(data.means)),
-            js(list(data.purposes)), js(list(data.indicators)), js(list(data.needs)),
-            data.stated_consent, json.dumps(context), None,
-            enc(facts_json(data), ctx["screenings.facts"]), status,
-            js(list(determination.missing_elements)), js(list(determination.aggravating)),
+            org.id,
+            None,
+            reg.created_at,
+            data.identified_at,
+            data.region,
+            data.identification_context,
+            js(list(data.acts)),
+            js(list(data.means)),
+            js(list(data.purposes)),
+            js(list(data.indicators)),
+            js(list(data.needs)),
+            data.stated_consent,
+            json.dumps(context),
+            None,
+            enc(facts_json(data), ctx["screenings.facts"]),
+            status,
+            js(list(determination.missing_elements)),
+            js(list(determination.aggravating)),
             determination.exploitation_form,
             json.dumps([r.as_dict() for r in determination.explanation]),
-            js(list(determination.alerts)), determination.rule_version, js(list(profile.tags)),
-            profile.age_years, profile.age_group, profile.unodc_category, profile.mp_band,
-            profile.ctdc_band, None, None, None, None,
+            js(list(determination.alerts)),
+            determination.rule_version,
+            js(list(profile.tags)),
+            profile.age_years,
+            profile.age_group,
+            profile.unodc_category,
+            profile.mp_band,
+            profile.ctdc_band,
+            None,
+            None,
+            None,
+            None,
         )
 
         # reports.facts.record, from the same values
-        view = _PersonView(p.sex, p.gender_identity, p.given_names, p.family_names, dob,
-                           doc_type, doc_number)
-        keys = report_facts.pseudonyms_of(cast(Screening, _ScreeningView(
-            _CaseView(view), data.identified_at, profile.age_years)))
+        view = _PersonView(
+            p.sex, p.gender_identity, p.given_names, p.family_names, dob, doc_type, doc_number
+        )
+        keys = report_facts.pseudonyms_of(
+            cast(Screening, _ScreeningView(_CaseView(view), data.identified_at, profile.age_years))
+        )
         names = self.names.encode(p.given_names, p.family_names, p.sex, p.date_of_birth)
         nationality, group = report_facts.primary_nationality(list(p.nationality))
         local = data.identified_at.astimezone(LIMA)
         fact_head = (
-            org.id, org.kind, data.identified_at, local.date(), local.year,
-            f"{local.year:04d}-{local.month:02d}", status, data.region,
+            org.id,
+            org.kind,
+            data.identified_at,
+            local.date(),
+            local.year,
+            f"{local.year:04d}-{local.month:02d}",
+            status,
+            data.region,
             context.get("exploitation_region") or "unknown",
-            p.sex, report_facts.collapsed_gender(cast(Person, view)), profile.age_group,
-            profile.unodc_category, profile.mp_band, profile.ctdc_band, nationality, group,
-            determination.exploitation_form, context.get("sector") or "unknown",
+            p.sex,
+            report_facts.collapsed_gender(cast(Person, view)),
+            profile.age_group,
+            profile.unodc_category,
+            profile.mp_band,
+            profile.ctdc_band,
+            nationality,
+            group,
+            determination.exploitation_form,
+            context.get("sector") or "unknown",
             data.identification_context or "unknown",
         )
-        fact_tail = (keys.doc, keys.name_dob, keys.name_sex_year, keys.birth_year,
-                     names.bloom, names.blocks, names.dob)
-        return Built(reg.person, case, person, str(uuid.uuid4()), screening, fact_head,
-                     fact_tail, tuple(sorted(set(data.purposes))))
+        fact_tail = (
+            keys.doc,
+            keys.name_dob,
+            keys.name_sex_year,
+            keys.birth_year,
+            names.bloom,
+            names.blocks,
+            names.dob,
+        )
+        return Built(
+            reg.person,
+            case,
+            person,
+            str(uuid.uuid4()),
+            screening,
+            fact_head,
+            fact_tail,
+            tuple(sorted(set(data.purposes))),
+        )
 
 
 class IdAssigner:
@@ -1253,8 +1870,11 @@ class IdAssigner:
 
     @property
     def last_ids(self) -> dict[str, int]:
-        return {"cases": self.next_case - 1, "persons": self.next_person - 1,
-                "screenings": self.next_screening - 1}
+        return {
+            "cases": self.next_case - 1,
+            "persons": self.next_person - 1,
+            "screenings": self.next_screening - 1,
+        }
 
 
 # --- Writing -------------------------------------------------------------------------------
@@ -1291,10 +1911,13 @@ class Writer:
             marker = "?" if dialect.paramstyle == "qmark" else "%s"
             for table, columns in TABLES:
                 plain_table = _plain_table(table)
-                processors = [plain_table.c[name].type._cached_bind_processor(dialect)
-                              for name in columns]
-                sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608
-                       f"VALUES ({', '.join([marker] * len(columns))})")
+                processors = [
+                    plain_table.c[name].type._cached_bind_processor(dialect) for name in columns
+                ]
+                sql = (
+                    f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608
+                    f"VALUES ({', '.join([marker] * len(columns))})"
+                )
                 self.inserts[table.name] = (sql, processors)
         self.rows = 0
 
@@ -1307,8 +1930,10 @@ class Writer:
             else:
                 sql, processors = self.inserts[table.name]
                 converted = [
-                    tuple(v if f is None or v is None else f(v)
-                          for f, v in zip(processors, row, strict=True))
+                    tuple(
+                        v if f is None or v is None else f(v)
+                        for f, v in zip(processors, row, strict=True)
+                    )
                     for row in rows
                 ]
                 self.connection.exec_driver_sql(sql, converted)
@@ -1317,9 +1942,10 @@ class Writer:
     def _copy(self, name: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         raw = self.connection.connection.driver_connection
         assert raw is not None
-        with raw.cursor() as cursor, cursor.copy(
-            f"COPY {name} ({', '.join(columns)}) FROM STDIN"
-        ) as copy:
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
 
@@ -1351,27 +1977,36 @@ class DeferredChecks:
             return cls()
         tables = [t.name for t, _ in TABLES]
         params = {"tables": tables}
-        foreign_keys = conn.execute(sa.text(
-            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
-            "FROM pg_constraint c WHERE c.contype = 'f' "
-            "AND c.conrelid = ANY (SELECT oid FROM pg_class WHERE relname = ANY(:tables) "
-            "AND relnamespace = current_schema()::regnamespace) ORDER BY c.conname"
-        ), params).all()
-        indexes = conn.execute(sa.text(
-            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
-            "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
-            "WHERE t.relname = ANY(:tables) AND t.relnamespace = current_schema()::regnamespace "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
-            "ORDER BY 1"
-        ), params).all()
+        foreign_keys = conn.execute(
+            sa.text(
+                "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
+                "FROM pg_constraint c WHERE c.contype = 'f' "
+                "AND c.conrelid = ANY (SELECT oid FROM pg_class WHERE relname = ANY(:tables) "
+                "AND relnamespace = current_schema()::regnamespace) ORDER BY c.conname"
+            ),
+            params,
+        ).all()
+        indexes = conn.execute(
+            sa.text(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+                "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+                "WHERE t.relname = ANY(:tables) "
+                "AND t.relnamespace = current_schema()::regnamespace "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
+                "ORDER BY 1"
+            ),
+            params,
+        ).all()
         for table, name, _ in foreign_keys:
             conn.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
         for name, _ in indexes:
             conn.exec_driver_sql(f"DROP INDEX {name}")
         return cls(
             [definition for _, definition in indexes]
-            + [f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
-               for table, name, definition in foreign_keys]
+            + [
+                f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
+                for table, name, definition in foreign_keys
+            ]
         )
 
     def restore(self) -> None:
@@ -1392,14 +2027,20 @@ def _reserve_ids() -> dict[str, int]:
         conn.exec_driver_sql("LOCK TABLE cases, persons, screenings IN EXCLUSIVE MODE")
     first: dict[str, int] = {}
     for name in _ID_TABLES:
-        top = int(conn.exec_driver_sql(
-            f"SELECT coalesce(max(id), 0) FROM {name}"  # noqa: S608 - fixed table names
-        ).scalar() or 0)
+        top = int(
+            conn.exec_driver_sql(
+                f"SELECT coalesce(max(id), 0) FROM {name}"  # noqa: S608 - fixed table names
+            ).scalar()
+            or 0
+        )
         if postgres:
-            last = conn.execute(sa.text(
-                "SELECT last_value FROM pg_sequences "
-                "WHERE schemaname || '.' || sequencename = pg_get_serial_sequence(:t, 'id')"
-            ), {"t": name}).scalar()
+            last = conn.execute(
+                sa.text(
+                    "SELECT last_value FROM pg_sequences "
+                    "WHERE schemaname || '.' || sequencename = pg_get_serial_sequence(:t, 'id')"
+                ),
+                {"t": name},
+            ).scalar()
             top = max(top, int(last or 0))
         first[name] = top + 1
     return first
@@ -1413,8 +2054,9 @@ def _advance_sequences(used: Mapping[str, int]) -> None:
     for name, last in used.items():
         if last < 1:
             continue
-        conn.execute(sa.text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :v)"),
-                     {"t": name, "v": last})
+        conn.execute(
+            sa.text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :v)"), {"t": name, "v": last}
+        )
 
 
 # --- Evaluation ------------------------------------------------------------------------------
@@ -1437,9 +2079,11 @@ class LinkageQuality:
         return self.correct_pairs / self.true_pairs if self.true_pairs else 1.0
 
     def summary(self, label: str = "linkage") -> str:
-        return (f"{label} precision {self.precision:.4f} recall {self.recall:.4f} "
-                f"(pairs: true {self.true_pairs}, linked {self.linked_pairs}, "
-                f"correct {self.correct_pairs})")
+        return (
+            f"{label} precision {self.precision:.4f} recall {self.recall:.4f} "
+            f"(pairs: true {self.true_pairs}, linked {self.linked_pairs}, "
+            f"correct {self.correct_pairs})"
+        )
 
 
 def pairwise_quality(truth: Sequence[Any], predicted: Sequence[Any]) -> LinkageQuality:
@@ -1516,12 +2160,14 @@ def generate(
     ids = IdAssigner(_reserve_ids())
     deferred = DeferredChecks.drop()
     truth: dict[int, int] = {}
-    ranges = [(start, min(start + batch_persons, persons))
-              for start in range(0, persons, batch_persons)]
+    ranges = [
+        (start, min(start + batch_persons, persons)) for start in range(0, persons, batch_persons)
+    ]
     workers = default_workers(persons) if workers is None else max(1, workers)
     writing = 0.0
-    for (start, stop), built in zip(ranges, _build_all(population, builder, ranges, workers),
-                                    strict=True):
+    for (start, stop), built in zip(
+        ranges, _build_all(population, builder, ranges, workers), strict=True
+    ):
         t0 = time.perf_counter()
         batch = Batch()
         for item in built:
@@ -1541,9 +2187,12 @@ def generate(
         deferred.restore()
         timings["index"] = time.perf_counter() - t0
     predicted: dict[int, int] = {
-        sid: pid for sid, pid in db.session.execute(
+        sid: pid
+        for sid, pid in db.session.execute(
             sa.select(ScreeningFact.screening_id, ScreeningFact.person_id).where(
-                ScreeningFact.screening_id.between(min(truth, default=0), max(truth, default=0))))
+                ScreeningFact.screening_id.between(min(truth, default=0), max(truth, default=0))
+            )
+        )
     }
     linked = {predicted[sid] for sid in truth}
     quality = exact_quality = None
@@ -1553,10 +2202,18 @@ def generate(
         quality = pairwise_quality(true_persons, [predicted[sid] for sid in order])
         exact = _exact_links(order)
         exact_quality = pairwise_quality(true_persons, [exact[sid] for sid in order])
-    audit.record(actor, "synth.generate", details={
-        "persons": persons, "screenings": len(truth), "rows": writer.rows, "seed": seed,
-        "org_kinds": sorted(org_kinds) if org_kinds else None, "linked_persons": len(linked),
-    })
+    audit.record(
+        actor,
+        "synth.generate",
+        details={
+            "persons": persons,
+            "screenings": len(truth),
+            "rows": writer.rows,
+            "seed": seed,
+            "org_kinds": sorted(org_kinds) if org_kinds else None,
+            "linked_persons": len(linked),
+        },
+    )
     return SynthResult(
         persons=persons,
         screenings=len(truth),
@@ -1575,10 +2232,16 @@ def _exact_links(screening_ids: Sequence[int]) -> dict[int, int]:
     matching adds)."""
     if not screening_ids:
         return {}
-    rows = db.session.execute(sa.select(
-        ScreeningFact.screening_id, ScreeningFact.doc_key, ScreeningFact.name_dob_key,
-        ScreeningFact.name_sex_key, ScreeningFact.birth_year, ScreeningFact.sex,
-    ).where(ScreeningFact.screening_id.between(screening_ids[0], screening_ids[-1])))
+    rows = db.session.execute(
+        sa.select(
+            ScreeningFact.screening_id,
+            ScreeningFact.doc_key,
+            ScreeningFact.name_dob_key,
+            ScreeningFact.name_sex_key,
+            ScreeningFact.birth_year,
+            ScreeningFact.sex,
+        ).where(ScreeningFact.screening_id.between(screening_ids[0], screening_ids[-1]))
+    )
     wanted = set(screening_ids)
     return linkage.link((r[0], linkage.Pseudonyms(*r[1:])) for r in rows if r[0] in wanted)
 
@@ -1590,8 +2253,9 @@ _WORKER_STATE: tuple[Population, RowBuilder] | None = None
 def _build_range(start: int, stop: int) -> list[Built]:
     assert _WORKER_STATE is not None
     population, builder = _WORKER_STATE
-    return [builder.build(reg) for index in range(start, stop)
-            for reg in population.person(index)[1]]
+    return [
+        builder.build(reg) for index in range(start, stop) for reg in population.person(index)[1]
+    ]
 
 
 def _build_all(

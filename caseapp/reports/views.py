@@ -16,10 +16,10 @@ from flask_login import current_user
 
 from caseapp.core import codes
 from caseapp.core.errors import ValidationFailed
+from caseapp.core.i18n import locale
 from caseapp.core.security import Permission, requires
 from caseapp.extensions import db
 from caseapp.reports import charts, exports, forms, layouts, services
-from caseapp.web.nav import locale
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -185,8 +185,11 @@ def _breakdown_page(
 @requires(Permission.REPORTS_VIEW)
 def referrals() -> Any:
     return _breakdown_page(
-        "referrals", layouts.REFERRAL_DIMS, services.REFERRALS.default_by,
-        _("Derivaciones"), {**layouts.REFERRAL_DIMS, **layouts.OTHER_DIMS},
+        "referrals",
+        layouts.REFERRAL_DIMS,
+        services.REFERRALS.default_by,
+        _("Derivaciones"),
+        {**layouts.REFERRAL_DIMS, **layouts.OTHER_DIMS},
     )
 
 
@@ -194,8 +197,11 @@ def referrals() -> Any:
 @requires(Permission.REPORTS_VIEW)
 def gaps() -> Any:
     return _breakdown_page(
-        "gaps", layouts.GAP_DIMS, services.GAPS.default_by,
-        _("Necesidades no cubiertas"), layouts.GAP_DIMS,
+        "gaps",
+        layouts.GAP_DIMS,
+        services.GAPS.default_by,
+        _("Necesidades no cubiertas"),
+        layouts.GAP_DIMS,
     )
 
 

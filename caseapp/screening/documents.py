@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from caseapp.core import codes
 from caseapp.core.db import utcnow
+from caseapp.core.time import LIMA
 from caseapp.screening.models import Case, Person, Screening
-
-LIMA = ZoneInfo("America/Lima")
 
 
 def iso(value: Any) -> str | None:

@@ -5,7 +5,7 @@ turns the posted fields into exactly the JSON body of ``POST /api/v1/screenings`
 and the view hands it to :func:`caseapp.screening.schema.parse_screening`, so a page and the
 API accept and refuse the same things with the same field paths. Field names are the payload
 paths with ``_`` instead of ``.`` (``person.sex`` → ``person_sex``), which is what
-:func:`caseapp.web.forms.apply_errors` relies on to put each error next to its field.
+:func:`caseapp.core.validation.apply_errors` relies on to put each error next to its field.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -33,8 +32,8 @@ from wtforms.widgets import DateInput, DateTimeLocalInput, NumberInput
 
 from caseapp.core import codes
 from caseapp.core.errors import ValidationFailed
+from caseapp.core.time import LIMA
 
-LIMA = ZoneInfo("America/Lima")
 DATETIME_LOCAL_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
 
 # Tri-state answers: "" = not known (null), then yes / no.
@@ -505,7 +504,7 @@ def _page_message(message: str) -> str:
 
 def page_errors(exc: ValidationFailed) -> ValidationFailed:
     """The same errors, keyed by form field (``acts[2]`` → ``acts``) and in the UI language,
-    ready for :func:`caseapp.web.forms.apply_errors`."""
+    ready for :func:`caseapp.core.validation.apply_errors`."""
     fields: dict[str, list[str]] = {}
     for path, messages in exc.fields.items():
         key = _INDEX.sub("", path)

@@ -48,7 +48,11 @@ class Case(db.Model):  # type: ignore[name-defined]
         # filtered page reads only its rows and its count needs no table access
         sa.Index(
             "ix_cases_org_filters",
-            "organization_id", "status", "determination", "region", "created_at",
+            "organization_id",
+            "status",
+            "determination",
+            "region",
+            "created_at",
         ),
         sa.Index("ix_cases_org_region", "organization_id", "region", "created_at"),
         sa.CheckConstraint("status IN ('open','closed')", name="status_known"),

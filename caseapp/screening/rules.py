@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from caseapp.core import codes
 from caseapp.core.codes import (
@@ -28,10 +27,10 @@ from caseapp.core.codes import (
     CodeList,
 )
 from caseapp.core.decisions import Decision, Reason
+from caseapp.core.time import LIMA
 
 RULE_VERSION = "2026.1"
 
-LIMA = ZoneInfo("America/Lima")
 AGE_OF_MAJORITY = 18
 
 INDICATED = "indicated"

@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,7 +22,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from caseapp.core import idempotency
 from caseapp.core.api import MAX_PAGE
 from caseapp.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from caseapp.core.i18n import locale
 from caseapp.core.security import Permission, has_permission, requires
+from caseapp.core.validation import apply_errors
 from caseapp.extensions import db
 from caseapp.screening import services
 from caseapp.screening.documents import LIMA, case_document, screening_document
@@ -36,7 +37,6 @@ from caseapp.screening.forms import (
     page_errors,
 )
 from caseapp.screening.schema import parse_screening
-from caseapp.web.forms import apply_errors
 
 bp = Blueprint("screening", __name__)
 
@@ -45,7 +45,7 @@ PER_PAGE = 25
 
 
 def _locale() -> str:
-    return "en" if str(get_locale() or "es").startswith("en") else "es"
+    return "en" if locale().startswith("en") else "es"
 
 
 def _actor() -> Any:

@@ -6,19 +6,20 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from caseapp.core import codes
 from caseapp.core.errors import Conflict, ValidationFailed
+from caseapp.core.i18n import locale
 from caseapp.core.security import Permission, requires
+from caseapp.core.time import lima_iso
+from caseapp.core.validation import apply_errors
 from caseapp.directory.models import Service
 from caseapp.extensions import db
 from caseapp.referrals.forms import DischargeForm
 from caseapp.shelters import services
 from caseapp.shelters.models import occupancy_by_service
-from caseapp.web.forms import apply_errors, lima_iso
 
 bp = Blueprint("shelters", __name__, url_prefix="/shelters")
 
@@ -33,7 +34,7 @@ def _page(form: DischargeForm | None = None, status: int = 200, error: str | Non
     occupancy = occupancy_by_service([s.id for s in own]) if own else {}
     admissions = services.admissions_of(current_user)
     form = form or DischargeForm()
-    form.reason.choices = codes.get("discharge_reason").choices(str(get_locale() or "es"))
+    form.reason.choices = codes.get("discharge_reason").choices(locale())
     return render_template(
         "shelters/index.html",
         services=own,
@@ -56,7 +57,7 @@ def index() -> Any:
 @requires(Permission.ADMISSION_MANAGE)
 def discharge(admission_id: str) -> Any:
     form = DischargeForm()
-    form.reason.choices = codes.get("discharge_reason").choices(str(get_locale() or "es"))
+    form.reason.choices = codes.get("discharge_reason").choices(locale())
     if not form.validate_on_submit():
         return _page(form, 422)
     payload: dict[str, Any] = {"reason": form.reason.data}

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, request, url_for
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from caseapp.core.i18n import locale
 from caseapp.core.security import Permission, has_permission
+from caseapp.core.time import LIMA
 
 
 @dataclass(frozen=True)
@@ -107,10 +108,6 @@ def nav_items() -> list[dict[str, Any]]:
     return items
 
 
-def locale() -> str:
-    return str(get_locale() or "es")
-
-
 def code_label(list_name: str, code: str | None) -> str:
     """Label of a code in the current language; unknown codes shown as they are."""
     from caseapp.core import codes
@@ -156,9 +153,8 @@ def code_label_es(list_name: str, code: str | None) -> str:
 
 
 def lima_datetime(value: Any) -> str:
-    from zoneinfo import ZoneInfo
 
-    return value.astimezone(ZoneInfo("America/Lima")).strftime("%d/%m/%Y %H:%M") if value else ""
+    return value.astimezone(LIMA).strftime("%d/%m/%Y %H:%M") if value else ""
 
 
 def lima_datetime_iso(value: str | None) -> str:
@@ -168,9 +164,8 @@ def lima_datetime_iso(value: str | None) -> str:
 
 
 def lima_date(value: Any) -> str:
-    from zoneinfo import ZoneInfo
 
-    return value.astimezone(ZoneInfo("America/Lima")).strftime("%d/%m/%Y") if value else ""
+    return value.astimezone(LIMA).strftime("%d/%m/%Y") if value else ""
 
 
 def template_globals() -> dict[str, Any]:

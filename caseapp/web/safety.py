@@ -4,28 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask import abort, request, url_for
+from flask import abort, request
 
 from caseapp.core.errors import ValidationFailed
 
 NUL = "\x00"
-
-
-def safe_next(target: str | None, default_endpoint: str = "web.home") -> str:
-    """Only same-site relative paths are followed after login or a language switch."""
-    if target:
-        parts = urlsplit(target)
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and target.startswith("/")
-            and not target.startswith("//")
-            and "\\" not in target
-        ):
-            return target
-    return url_for(default_endpoint)
 
 
 def _nul_fields(value: Any, path: str) -> Iterator[str]:

@@ -269,8 +269,10 @@ def _domain_error(exc: DomainError) -> Any:
 def _stale_data(_exc: StaleDataError) -> Any:
     """Two people changed the same record at once: the second is told, nothing is saved."""
     return _domain_error(
-        Conflict("Someone else changed this record at the same time; reload and try again",
-                 code="version_conflict")
+        Conflict(
+            "Someone else changed this record at the same time; reload and try again",
+            code="version_conflict",
+        )
     )
 
 

@@ -8,9 +8,8 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
 from flask_login import current_user
 
-from caseapp.core.security import authenticated, public
+from caseapp.core.security import authenticated, public, safe_next
 from caseapp.extensions import db
-from caseapp.web.safety import safe_next
 
 bp = Blueprint("web", __name__)
 

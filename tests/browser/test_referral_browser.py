@@ -42,8 +42,10 @@ def test_refer_adult_woman_to_shelter_accept_and_admit(browser, live_server, liv
     result = ResultPage(page)
     assert result.status() == "Indicios de trata: presunta víctima"
     shelter_row = page.locator("tr", has_text="Casa Refugio Mujeres Lima")
-    assert "Falta consentimiento" in shelter_row.inner_text() or \
-        "consentimiento" in shelter_row.inner_text().lower()
+    assert (
+        "Falta consentimiento" in shelter_row.inner_text()
+        or "consentimiento" in shelter_row.inner_text().lower()
+    )
 
     # 2. She agrees: the screener records consent, then sends the shelter referral.
     shelter_row.get_by_role("link").first.click()
@@ -55,7 +57,8 @@ def test_refer_adult_woman_to_shelter_accept_and_admit(browser, live_server, liv
     page.get_by_text("Consentimiento registrado.").wait_for()
     page.locator("tr", has_text="Casa Refugio Mujeres Lima").get_by_role("link").first.click()
     page.get_by_label("Riesgos que el servicio debe conocer (opcional)").fill(
-        "El tratante la busca en Gamarra.")
+        "El tratante la busca en Gamarra."
+    )
     page.get_by_role("button", name="Enviar derivación").click()
     page.get_by_text("Derivación enviada.").wait_for()
     context.close()

@@ -186,9 +186,7 @@ def _counts(url: str) -> dict[str, int]:
         engine.dispose()
 
 
-def test_fuzzing_leaves_nothing_behind(
-    app: Any, database_url: str, world: dict[str, Any]
-) -> None:
+def test_fuzzing_leaves_nothing_behind(app: Any, database_url: str, world: dict[str, Any]) -> None:
     """Everything the fuzzer (and the fixture) wrote stays inside the test's transaction:
     another connection sees none of it, so no other test can."""
     outside_before = _counts(database_url)

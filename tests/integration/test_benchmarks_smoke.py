@@ -11,8 +11,21 @@ import pytest
 
 from benchmarks import b1_reports, b3_throughput, b5_synth, loadgen, machine, payloads, stats
 
-MODULES = ("env", "run", "report", "users", "b1_reports", "b2_linkage", "b3_throughput",
-           "b4_cases", "b5_synth", "loadgen", "payloads", "machine", "stats")
+MODULES = (
+    "env",
+    "run",
+    "report",
+    "users",
+    "b1_reports",
+    "b2_linkage",
+    "b3_throughput",
+    "b4_cases",
+    "b5_synth",
+    "loadgen",
+    "payloads",
+    "machine",
+    "stats",
+)
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -46,8 +59,16 @@ def test_summary_and_formatting():
 
 
 def test_tables_render():
-    result = stats.Result("B1", "persons | by region", "1,000 persons", "s", [1.0, 2.0, 3.0],
-                          "< 2 s", True, ratio=1.25)
+    result = stats.Result(
+        "B1",
+        "persons | by region",
+        "1,000 persons",
+        "s",
+        [1.0, 2.0, 3.0],
+        "< 2 s",
+        True,
+        ratio=1.25,
+    )
     cells = result.cells()
     assert cells[3] == "2.00 s" and cells[6] == "1.25×" and cells[7] == "yes"
     md = stats.markdown_table(stats.HEADERS, [cells])
@@ -59,8 +80,9 @@ def test_tables_render():
 
 
 def test_http_helpers():
-    request = loadgen.build_request("POST", "/api/v1/screenings", "127.0.0.1:8000",
-                                    {"Authorization": "Bearer t"}, b"{}")
+    request = loadgen.build_request(
+        "POST", "/api/v1/screenings", "127.0.0.1:8000", {"Authorization": "Bearer t"}, b"{}"
+    )
     assert request.startswith(b"POST /api/v1/screenings HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n")
     assert request.endswith(b"Content-Length: 2\r\n\r\n{}")
     status, headers = loadgen.parse_head(
@@ -71,8 +93,7 @@ def test_http_helpers():
     with pytest.raises(ValueError):
         loadgen.parse_head(b"garbage")
     with pytest.raises(ValueError):
-        loadgen.run("example.org", 80, lambda: ("GET", "/", {}, None), concurrency=1,
-                    seconds=0.1)
+        loadgen.run("example.org", 80, lambda: ("GET", "/", {}, None), concurrency=1, seconds=0.1)
 
 
 def test_payloads_are_varied_and_valid(app):
@@ -88,9 +109,11 @@ def test_payloads_are_varied_and_valid(app):
 
 
 def test_parsers_of_other_tools_output():
-    out = ("persons: 20000\nscreenings: 30408\nlinked persons: 20715\nrows: 150287\n"
-           "elapsed: 37.3 s (4,033 rows/s; build+write 33.9 s, write 12.2 s, link 3.2 s)\n"
-           "linkage precision 0.9947 recall 0.9257 (pairs: true 14883, linked 13850)\n")
+    out = (
+        "persons: 20000\nscreenings: 30408\nlinked persons: 20715\nrows: 150287\n"
+        "elapsed: 37.3 s (4,033 rows/s; build+write 33.9 s, write 12.2 s, link 3.2 s)\n"
+        "linkage precision 0.9947 recall 0.9257 (pairs: true 14883, linked 13850)\n"
+    )
     run = b5_synth.parse_output(out, wall=40.0)
     assert (run.persons, run.screenings, run.rows) == (20000, 30408, 150287)
     assert run.elapsed == 37.3 and run.precision == 0.9947 and "link 3.2 s" in run.phases
@@ -104,8 +127,12 @@ def test_parsers_of_other_tools_output():
 
 def test_hand_written_sql_compares_cells():
     assert b1_reports.normalize([("15", "girl", 3)], [0, 1]) == {("15", "girl"): 3}
-    doc = {"rows": [{"region": "15", "count": 12, "suppressed": False},
-                    {"region": "16", "count": None, "suppressed": True}]}
+    doc = {
+        "rows": [
+            {"region": "15", "count": 12, "suppressed": False},
+            {"region": "16", "count": None, "suppressed": True},
+        ]
+    }
     assert b1_reports.published_cells(doc, ["region"]) == {("15",): 12}
     b1_reports.check_equal("same", {("a",): 1}, {("a",): 1})
     with pytest.raises(AssertionError):

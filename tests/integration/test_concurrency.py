@@ -80,8 +80,10 @@ LOCK_TIMEOUT = 15.0
 
 
 def _database_url(name: str) -> str:
-    return sa.engine.make_url(TEST_DATABASE_URL).set(database=name).render_as_string(
-        hide_password=False
+    return (
+        sa.engine.make_url(TEST_DATABASE_URL)
+        .set(database=name)
+        .render_as_string(hide_password=False)
     )
 
 
@@ -242,9 +244,7 @@ class TestOnPostgres:
         assert final["version"] == version + 1
         assert final["person"]["contact"] == winner.json["person"]["contact"]
 
-    def test_concurrent_double_submit_of_the_form_creates_one_screening(
-        self, race: World
-    ) -> None:
+    def test_concurrent_double_submit_of_the_form_creates_one_screening(self, race: World) -> None:
         from caseapp.audit.services import _PG_LOCK_ID
 
         email = race.user("screener", "PNP-TRATA-MDD")
@@ -343,4 +343,3 @@ class TestOnPostgres:
         assert refused.json["error"]["code"] == "shelter_full"
         with race.app.app_context():
             assert occupancy_by_service([service_id]).get(service_id, 0) == taken + 1
-

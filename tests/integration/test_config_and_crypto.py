@@ -64,14 +64,16 @@ def test_unknown_environment_is_refused(tmp_path):
 @pytest.mark.parametrize("value", ["lots", "256", "0MB", "1TB", "256MB; DROP TABLE x"])
 def test_a_malformed_report_memory_is_refused(tmp_path, value):
     with pytest.raises(ConfigError, match="REPORTS_WORK_MEM"):
-        load_config({"ENV": "testing", "REPORTS_WORK_MEM": value}, environ={},
-                    instance_path=tmp_path)
+        load_config(
+            {"ENV": "testing", "REPORTS_WORK_MEM": value}, environ={}, instance_path=tmp_path
+        )
 
 
 @pytest.mark.parametrize("value", ["", "64kB", "256MB", "2GB"])
 def test_report_memory_sizes(tmp_path, value):
-    cfg = load_config({"ENV": "testing", "REPORTS_WORK_MEM": value}, environ={},
-                      instance_path=tmp_path)
+    cfg = load_config(
+        {"ENV": "testing", "REPORTS_WORK_MEM": value}, environ={}, instance_path=tmp_path
+    )
     assert cfg["REPORTS_WORK_MEM"] == value
 
 

@@ -75,8 +75,14 @@ def test_occupancy_is_live(api):
     referral = db.session.scalars(
         sa.select(Referral).where(Referral.screening_id == screening.id)
     ).first()
-    db.session.add(Admission(referral_id=referral.id, case_id=screening.case_id,
-                             organization_id=service.organization_id, service_id=service.id,
-                             admitted_at=datetime.now(UTC)))
+    db.session.add(
+        Admission(
+            referral_id=referral.id,
+            case_id=screening.case_id,
+            organization_id=service.organization_id,
+            service_id=service.id,
+            admitted_at=datetime.now(UTC),
+        )
+    )
     db.session.flush()
     assert facts_of(service.id).occupancy == 1

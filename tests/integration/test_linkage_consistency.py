@@ -19,14 +19,16 @@ from tests.integration.test_screening_api import ROSA
 def screen(api_client, given, family, *, dob=None, age=None, document=None):
     body = copy.deepcopy(ROSA)
     body.pop("consent")
-    body["person"].update(given_names=given, family_names=family, date_of_birth=dob,
-                          age_years=age, document=document)
+    body["person"].update(
+        given_names=given, family_names=family, date_of_birth=dob, age_years=age, document=document
+    )
     return api_client.post("/api/v1/screenings", json=body).json
 
 
 def persons() -> dict[int, int]:
-    return dict(db.session.execute(sa.select(ScreeningFact.screening_id,
-                                             ScreeningFact.person_id)).all())
+    return dict(
+        db.session.execute(sa.select(ScreeningFact.screening_id, ScreeningFact.person_id)).all()
+    )
 
 
 def partition(mapping: dict[int, int]) -> set[frozenset[int]]:
@@ -40,7 +42,7 @@ def test_two_dates_of_birth_never_join_through_name_and_year(api):
     police, ngo = api("screener", "PNP-TRATA-MDD"), api("screener", "CEM-MDD")
     screen(police, "Ana Lucía", "Huamán Ccori", dob="2008-03-01")
     screen(ngo, "Ana Lucía", "Huamán Ccori", dob="2008-07-19")  # another Ana, same year
-    screen(ngo, "Ana Lucía", "Huamán Ccori", age=18)            # age only: joins both
+    screen(ngo, "Ana Lucía", "Huamán Ccori", age=18)  # age only: joins both
     incremental = partition(persons())
     facts.relink_all()
     db.session.expire_all()
@@ -74,13 +76,13 @@ def test_correcting_a_name_relinks_the_person(api):
     mapping = persons()
     url = f"/api/v1/cases/{a['case_id']}"
     version = police.get(url).json["version"]
-    fixed = police.patch(url, json={"version": version,
-                                    "person": {"family_names": "Quispe Mamani"}})
+    fixed = police.patch(
+        url, json={"version": version, "person": {"family_names": "Quispe Mamani"}}
+    )
     assert fixed.status_code == 200
     db.session.expire_all()
     mapping = persons()
     ids = {s: p for s, p in mapping.items()}
-    sa_ids = db.session.execute(sa.text(
-        "SELECT s.id, s.uuid FROM screenings s")).all()
+    sa_ids = db.session.execute(sa.text("SELECT s.id, s.uuid FROM screenings s")).all()
     by_uuid = {u: i for i, u in sa_ids}
     assert ids[by_uuid[a["id"]]] == ids[by_uuid[b["id"]]]

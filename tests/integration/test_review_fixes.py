@@ -21,8 +21,9 @@ def test_closing_a_case_cancels_its_pending_referrals_and_freezes_them(api):
     body["consent"] = {"given": True, "scope": ["all"]}
     doc = worker.post("/api/v1/screenings", json=body).json
     url = f"/api/v1/cases/{doc['case_id']}"
-    closed = worker.patch(url, json={"version": worker.get(url).json["version"],
-                                     "status": "closed"})
+    closed = worker.patch(
+        url, json={"version": worker.get(url).json["version"], "status": "closed"}
+    )
     assert closed.status_code == 200
     assert {r["status"] for r in closed.json["referrals"]} == {"cancelled"}
     shelter = referral_of(doc, "ngo_shelter")
@@ -36,8 +37,9 @@ def test_only_case_closers_reopen(api):
     url = f"/api/v1/cases/{doc['case_id']}"
     worker.patch(url, json={"version": worker.get(url).json["version"], "status": "closed"})
     screener = api("screener")
-    reopened = screener.patch(url, json={"version": screener.get(url).json["version"],
-                                         "status": "open"})
+    reopened = screener.patch(
+        url, json={"version": screener.get(url).json["version"], "status": "open"}
+    )
     assert reopened.status_code == 403
 
 
@@ -52,8 +54,9 @@ def test_cancel_reason_is_a_code_and_free_text_is_encrypted(api):
     assert ok.status_code == 200 and ok.json["status"] == "cancelled"
     details = " ".join(db.session.scalars(sa.select(AuditEvent.details)))
     assert "71234567" not in details
-    raw = db.session.execute(sa.text(
-        "SELECT note, reason FROM referral_events WHERE action = 'cancel'")).one()
+    raw = db.session.execute(
+        sa.text("SELECT note, reason FROM referral_events WHERE action = 'cancel'")
+    ).one()
     assert b"71234567" not in bytes(raw[0]) and raw[1] == "duplicate"
 
 
@@ -74,8 +77,10 @@ def test_a_childs_own_consent_does_not_release_referrals(api):
     car = referral_of(doc, "car_specialized_trafficking")
     assert car["status"] == "pending_consent"
     assert screener.post(f"/api/v1/referrals/{car['id']}/send").status_code == 409
-    screener.post(f"/api/v1/cases/{doc['case_id']}/consent",
-                  json={"given": True, "scope": ["all"], "given_by": "upe"})
+    screener.post(
+        f"/api/v1/cases/{doc['case_id']}/consent",
+        json={"given": True, "scope": ["all"], "given_by": "upe"},
+    )
     assert screener.get(f"/api/v1/referrals/{car['id']}").json["status"] == "ready"
 
 
@@ -84,8 +89,9 @@ def test_withdrawal_keeps_mandatory_child_referrals(api):
     body = copy.deepcopy(ROSA)
     body["consent"] = {"given": True, "scope": ["all"], "given_by": "upe"}
     doc = screener.post("/api/v1/screenings", json=body).json
-    screener.post(f"/api/v1/cases/{doc['case_id']}/consent",
-                  json={"given": False, "given_by": "upe"})
+    screener.post(
+        f"/api/v1/cases/{doc['case_id']}/consent", json={"given": False, "given_by": "upe"}
+    )
     case = screener.get(f"/api/v1/cases/{doc['case_id']}").json
     by_type = {r["service_type"]: r["status"] for r in case["referrals"]}
     assert by_type["mimp_upe"] == "ready" and by_type["prosecutor_trafficking"] == "ready"
@@ -106,10 +112,14 @@ def test_receiving_screeners_do_not_see_referrals(api):
     doc = screener.post("/api/v1/screenings", json=body).json
     shelter = referral_of(doc, "ngo_shelter")
     screener.post(f"/api/v1/referrals/{shelter['id']}/send")
-    assert api("caseworker", "ONG-REF-LIM-W").get(
-        f"/api/v1/referrals/{shelter['id']}").status_code == 200
-    assert api("screener", "ONG-REF-LIM-W").get(
-        f"/api/v1/referrals/{shelter['id']}").status_code == 404
+    assert (
+        api("caseworker", "ONG-REF-LIM-W").get(f"/api/v1/referrals/{shelter['id']}").status_code
+        == 200
+    )
+    assert (
+        api("screener", "ONG-REF-LIM-W").get(f"/api/v1/referrals/{shelter['id']}").status_code
+        == 404
+    )
 
 
 def test_idempotency_records_keep_no_screening_document(api):

@@ -31,9 +31,13 @@ def run(persons: int = 300, **kw: Any) -> synth.SynthResult:
 
 
 def facts_of(result: synth.SynthResult) -> list[ScreeningFact]:
-    return list(db.session.scalars(
-        sa.select(ScreeningFact).where(ScreeningFact.screening_id.in_(result.truth))
-        .order_by(ScreeningFact.screening_id)))
+    return list(
+        db.session.scalars(
+            sa.select(ScreeningFact)
+            .where(ScreeningFact.screening_id.in_(result.truth))
+            .order_by(ScreeningFact.screening_id)
+        )
+    )
 
 
 def test_rows_for_every_screening_and_one_audit_event(db_tx):
@@ -46,10 +50,17 @@ def test_rows_for_every_screening_and_one_audit_event(db_tx):
     assert len(screenings) == result.screenings
     assert len(facts_of(result)) == result.screenings
     cases = {s.case_id for s in screenings}
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Person)
-                             .where(Person.case_id.in_(cases))) == result.screenings
-    purposes = db.session.scalar(sa.select(sa.func.count()).select_from(ScreeningFactPurpose)
-                                 .where(ScreeningFactPurpose.screening_id.in_(ids)))
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(Person).where(Person.case_id.in_(cases))
+        )
+        == result.screenings
+    )
+    purposes = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ScreeningFactPurpose)
+        .where(ScreeningFactPurpose.screening_id.in_(ids))
+    )
     assert purposes == sum(len(set(s.purposes)) for s in screenings)
     assert result.rows == 4 * result.screenings + purposes
     # most screenings indicate trafficking; several organizations took part
@@ -59,7 +70,8 @@ def test_rows_for_every_screening_and_one_audit_event(db_tx):
 
     db.session.commit()  # audit events join the chain at commit (rolled back after the test)
     events = db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.action == "synth.generate")).all()
+        sa.select(AuditEvent).where(AuditEvent.action == "synth.generate")
+    ).all()
     assert len(events) == 1
     details = json.loads(events[0].details)
     assert details["persons"] == 300
@@ -77,14 +89,19 @@ def test_personal_data_is_encrypted_at_rest(db_tx):
     result = run(60, seed=2)
     ids = list(result.truth)
     persons = db.session.scalars(
-        sa.select(Person).join(Screening, Screening.case_id == Person.case_id)
-        .where(Screening.id.in_(ids))).all()
+        sa.select(Person)
+        .join(Screening, Screening.case_id == Person.case_id)
+        .where(Screening.id.in_(ids))
+    ).all()
     named = [p for p in persons if p.family_names and p.document_number]
     assert len(named) > 20
-    raw = db.session.execute(sa.text(
-        "SELECT given_names, family_names, document_number, date_of_birth FROM persons "
-        "WHERE case_id IN (SELECT case_id FROM screenings WHERE id BETWEEN :a AND :b)"),
-        {"a": min(ids), "b": max(ids)}).all()
+    raw = db.session.execute(
+        sa.text(
+            "SELECT given_names, family_names, document_number, date_of_birth FROM persons "
+            "WHERE case_id IN (SELECT case_id FROM screenings WHERE id BETWEEN :a AND :b)"
+        ),
+        {"a": min(ids), "b": max(ids)},
+    ).all()
     stored = b"".join(bytes(v) for row in raw for v in row if v is not None)
     for person in named:
         for plain in (person.family_names, person.document_number):
@@ -137,21 +154,33 @@ def test_rows_are_what_the_screening_service_would_store(db_tx, users):
         tail = dict(zip(synth.FACT_COLUMNS[22:], built.fact_tail, strict=True))
         for column, value in {**head, **tail}.items():
             assert getattr(fact, column) == value, column
-        assert [p.purpose for p in db.session.scalars(
-            sa.select(ScreeningFactPurpose).where(
-                ScreeningFactPurpose.screening_id == screening.id)
-            .order_by(ScreeningFactPurpose.purpose))] == list(built.purposes)
+        assert [
+            p.purpose
+            for p in db.session.scalars(
+                sa.select(ScreeningFactPurpose)
+                .where(ScreeningFactPurpose.screening_id == screening.id)
+                .order_by(ScreeningFactPurpose.purpose)
+            )
+        ] == list(built.purposes)
 
 
 def test_facts_json_and_rules_input_match_the_service():
-    population = synth.Population(5, synth.Directory(
-        [synth.OrgRef(1, "police", "17"), synth.OrgRef(2, "mimp", "17"),
-         synth.OrgRef(3, "prosecutor", "1501")]))
+    population = synth.Population(
+        5,
+        synth.Directory(
+            [
+                synth.OrgRef(1, "police", "17"),
+                synth.OrgRef(2, "mimp", "17"),
+                synth.OrgRef(3, "prosecutor", "1501"),
+            ]
+        ),
+    )
     for index in range(150):
         for reg in population.person(index)[1]:
             assert synth.facts_json(reg.data) == screening_services._facts_json(reg.data)
-            assert (screening_services.facts_from(reg.data, synth.plain(reg.data.context))
-                    == screening_services.facts_from(reg.data))
+            assert screening_services.facts_from(
+                reg.data, synth.plain(reg.data.context)
+            ) == screening_services.facts_from(reg.data)
 
 
 def test_the_same_seed_gives_the_same_persons_and_screenings(db_tx):
@@ -163,8 +192,19 @@ def test_the_same_seed_gives_the_same_persons_and_screenings(db_tx):
     assert first != other
 
     def profile(result: synth.SynthResult) -> Counter[tuple[Any, ...]]:
-        return Counter((f.sex, f.age_group, f.nationality, f.org_kind, f.status,
-                        f.exploitation_form, f.region, f.name_blocks) for f in facts_of(result))
+        return Counter(
+            (
+                f.sex,
+                f.age_group,
+                f.nationality,
+                f.org_kind,
+                f.status,
+                f.exploitation_form,
+                f.region,
+                f.name_blocks,
+            )
+            for f in facts_of(result)
+        )
 
     a, b = run(120, seed=7, evaluate=False), run(120, seed=7, evaluate=False)
     assert a.screenings == b.screenings
@@ -177,8 +217,10 @@ def test_worker_processes_build_the_same_rows(db_tx):
     forked = run(90, seed=3, evaluate=False, batch_persons=25, workers=2)
 
     def rows(result: synth.SynthResult) -> list[tuple[Any, ...]]:
-        return [(f.organization_id, f.sex, f.birth_year, f.status, f.doc_key, f.name_bloom)
-                for f in facts_of(result)]
+        return [
+            (f.organization_id, f.sex, f.birth_year, f.status, f.doc_key, f.name_bloom)
+            for f in facts_of(result)
+        ]
 
     assert rows(serial) == rows(forked)
     assert list(serial.truth.values()) == list(forked.truth.values())
@@ -195,11 +237,15 @@ def test_duplicates_across_organizations_are_linked(db_tx, seed):
     assert result.quality.precision >= 0.98, result.quality.summary()
     assert result.quality.recall >= 0.87, result.quality.summary()
     facts = facts_of(result)
-    exact = linkage.link((f.screening_id, linkage.Pseudonyms(
-        f.doc_key, f.name_dob_key, f.name_sex_key, f.birth_year, f.sex)) for f in facts)
+    exact = linkage.link(
+        (
+            f.screening_id,
+            linkage.Pseudonyms(f.doc_key, f.name_dob_key, f.name_sex_key, f.birth_year, f.sex),
+        )
+        for f in facts
+    )
     order = sorted(result.truth)
-    exact_only = synth.pairwise_quality([result.truth[s] for s in order],
-                                        [exact[s] for s in order])
+    exact_only = synth.pairwise_quality([result.truth[s] for s in order], [exact[s] for s in order])
     assert exact_only.recall < result.quality.recall - 0.05
     # persons span organizations: many linked persons were seen by several kinds
     kinds: dict[int, set[str]] = {}
@@ -214,8 +260,7 @@ def test_org_kinds_restricts_the_organizations(db_tx):
 
 
 def test_cli_prints_a_summary(app, db_tx):
-    output = app.test_cli_runner().invoke(
-        args=["synth", "--persons", "40", "--seed", "3"])
+    output = app.test_cli_runner().invoke(args=["synth", "--persons", "40", "--seed", "3"])
     assert output.exit_code == 0, output.stderr
     assert "persons: 40" in output.stdout
     assert "screenings: " in output.stdout
@@ -225,17 +270,23 @@ def test_cli_prints_a_summary(app, db_tx):
     assert lines[-1].startswith("linkage precision ") and " recall " in lines[-1]
     assert lines[-2].startswith("exact keys only: precision ")
     assert output.stdout.count("linkage precision") == 1  # scripts parse that line
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
-                             .where(AuditEvent.action == "synth.generate")) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "synth.generate")
+        )
+        == 1
+    )
 
-    quiet = app.test_cli_runner().invoke(
-        args=["synth", "--persons", "5", "--no-evaluate"])
+    quiet = app.test_cli_runner().invoke(args=["synth", "--persons", "5", "--no-evaluate"])
     assert quiet.exit_code == 0 and "linkage precision" not in quiet.stdout
 
 
 def test_cli_rejects_unknown_org_kinds(app, db_tx):
     output = app.test_cli_runner().invoke(
-        args=["synth", "--persons", "5", "--org-kinds", "police,pirates"])
+        args=["synth", "--persons", "5", "--org-kinds", "police,pirates"]
+    )
     assert output.exit_code == 2
     assert "pirates" in output.output
 
@@ -259,17 +310,31 @@ def test_new_screenings_are_linked_fuzzily_as_they_are_recorded(db_tx, users):
 
     actor = db.session.get(User, users.create("screener", "PNP-TRATA-MDD")["id"])
 
-    def screen(given: str, family: str, document: str | None = None,
-               dob: str | None = None) -> ScreeningFact:
-        person: dict[str, Any] = {"given_names": given, "family_names": family, "sex": "F",
-                                  "nationality": ["PER"]}
+    def screen(
+        given: str, family: str, document: str | None = None, dob: str | None = None
+    ) -> ScreeningFact:
+        person: dict[str, Any] = {
+            "given_names": given,
+            "family_names": family,
+            "sex": "F",
+            "nationality": ["PER"],
+        }
         person.update({"date_of_birth": dob} if dob else {"age_years": 16})
         if document:
             person["document"] = {"type": "dni", "number": document}
-        screening = screening_services.create_screening(actor, parse_screening({
-            "identified_at": "2026-03-14T22:30:00-05:00", "region": "17", "person": person,
-            "acts": ["recruitment"], "means": ["deception"],
-            "purposes": ["sexual_exploitation"]}))
+        screening = screening_services.create_screening(
+            actor,
+            parse_screening(
+                {
+                    "identified_at": "2026-03-14T22:30:00-05:00",
+                    "region": "17",
+                    "person": person,
+                    "acts": ["recruitment"],
+                    "means": ["deception"],
+                    "purposes": ["sexual_exploitation"],
+                }
+            ),
+        )
         fact = db.session.get(ScreeningFact, screening.id)
         assert fact is not None
         return fact
@@ -318,14 +383,20 @@ def test_generated_screenings_pass_the_api_validation(db_tx):
 def _schema_of_loaded_tables() -> list[tuple[str, ...]]:
     conn = db.session.connection()
     tables = [t.name for t, _ in synth.TABLES]
-    indexes = conn.execute(sa.text(
-        "SELECT 'index', i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
-        "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname = ANY(:t)"
-    ), {"t": tables}).all()
-    keys = conn.execute(sa.text(
-        "SELECT c.contype::text, c.conname::text, pg_get_constraintdef(c.oid) "
-        "FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE t.relname = ANY(:t)"
-    ), {"t": tables}).all()
+    indexes = conn.execute(
+        sa.text(
+            "SELECT 'index', i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+            "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname = ANY(:t)"
+        ),
+        {"t": tables},
+    ).all()
+    keys = conn.execute(
+        sa.text(
+            "SELECT c.contype::text, c.conname::text, pg_get_constraintdef(c.oid) "
+            "FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE t.relname = ANY(:t)"
+        ),
+        {"t": tables},
+    ).all()
     return sorted(tuple(r) for r in [*indexes, *keys])
 
 

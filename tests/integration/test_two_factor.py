@@ -15,16 +15,23 @@ from tests.conftest import PASSWORD, csrf_from, login, totp_code
 
 def password_step(client, email, password=PASSWORD):
     page = client.get("/login")
-    return client.post("/login", data={"email": email, "password": password,
-                                       "csrf_token": csrf_from(page.get_data(as_text=True))})
+    return client.post(
+        "/login",
+        data={
+            "email": email,
+            "password": password,
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
 
 
 def code_step(client, code):
     form = client.get("/login/2fa")
     if form.status_code != 200:
         return form
-    return client.post("/login/2fa", data={"code": code,
-                                           "csrf_token": csrf_from(form.get_data(as_text=True))})
+    return client.post(
+        "/login/2fa", data={"code": code, "csrf_token": csrf_from(form.get_data(as_text=True))}
+    )
 
 
 def user_row(email):
@@ -47,18 +54,22 @@ def test_required_role_must_enrol_before_using_ruta(client, users):
     assert 'src="data:image/svg+xml;base64,' in html
     secret = user_row(boss["email"]).totp_secret
     assert secret and secret in html
-    bad = client.post("/account/2fa", data={"action": "confirm", "code": "000000",
-                                            "csrf_token": csrf_from(html)})
+    bad = client.post(
+        "/account/2fa", data={"action": "confirm", "code": "000000", "csrf_token": csrf_from(html)}
+    )
     assert bad.status_code == 422
-    done = client.post("/account/2fa", data={"action": "confirm", "code": totp_code(secret),
-                                             "csrf_token": csrf_from(html)})
+    done = client.post(
+        "/account/2fa",
+        data={"action": "confirm", "code": totp_code(secret), "csrf_token": csrf_from(html)},
+    )
     codes = [c.split("</code>")[0] for c in done.get_data(as_text=True).split("<code>")[1:]]
     assert len(codes) == 10
     assert client.get("/cases").status_code == 200
     stored = db.session.scalars(sa.select(RecoveryCode.code_hash)).all()
     assert len(stored) == 10 and not set(c.replace("-", "") for c in codes) & set(stored)
-    raw = db.session.execute(sa.text("SELECT totp_secret FROM users WHERE email = :e"),
-                             {"e": boss["email"]}).scalar()
+    raw = db.session.execute(
+        sa.text("SELECT totp_secret FROM users WHERE email = :e"), {"e": boss["email"]}
+    ).scalar()
     assert secret.encode() not in bytes(raw)
 
 
@@ -113,9 +124,15 @@ def test_password_change_does_not_remove_the_second_factor(client, users):
     boss = users.create("supervisor")
     assert login(client, boss["email"]).status_code == 302
     page = client.get("/account/password").get_data(as_text=True)
-    client.post("/account/password", data={
-        "csrf_token": csrf_from(page), "current_password": PASSWORD,
-        "new_password": "another long passphrase", "confirm": "another long passphrase"})
+    client.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf_from(page),
+            "current_password": PASSWORD,
+            "new_password": "another long passphrase",
+            "confirm": "another long passphrase",
+        },
+    )
     again = password_step(client, boss["email"], "another long passphrase")
     assert again.headers["Location"].endswith("/login/2fa")
     assert client.get("/").status_code == 302
@@ -137,8 +154,14 @@ def test_optional_for_screeners_and_only_they_can_switch_it_off(client, users):
     page = client.get("/account/2fa").get_data(as_text=True)
     assert "está activa" in page
     time.sleep(0)  # the next code is the next step: replay protection is per step
-    off = client.post("/account/2fa", data={"action": "disable", "csrf_token": csrf_from(page),
-                                            "code": totp_code(screener["totp_secret"], 1)})
+    off = client.post(
+        "/account/2fa",
+        data={
+            "action": "disable",
+            "csrf_token": csrf_from(page),
+            "code": totp_code(screener["totp_secret"], 1),
+        },
+    )
     assert off.status_code == 302
     assert user_row(screener["email"]).totp_enabled_at is None
 
@@ -146,8 +169,14 @@ def test_optional_for_screeners_and_only_they_can_switch_it_off(client, users):
     other = client.application.test_client()
     login(other, boss["email"])
     page = other.get("/account/2fa").get_data(as_text=True)
-    refused = other.post("/account/2fa", data={"action": "disable", "csrf_token": csrf_from(page),
-                                               "code": totp_code(boss["totp_secret"], 1)})
+    refused = other.post(
+        "/account/2fa",
+        data={
+            "action": "disable",
+            "csrf_token": csrf_from(page),
+            "code": totp_code(boss["totp_secret"], 1),
+        },
+    )
     assert refused.status_code == 403
     assert user_row(boss["email"]).totp_enabled_at is not None
 
@@ -155,7 +184,8 @@ def test_optional_for_screeners_and_only_they_can_switch_it_off(client, users):
 def test_cli_reset_for_a_lost_phone(app, users):
     boss = users.create("supervisor")
     result = app.test_cli_runner().invoke(
-        args=["users", "reset-2fa", boss["email"], "--reason", "teléfono robado"])
+        args=["users", "reset-2fa", boss["email"], "--reason", "teléfono robado"]
+    )
     assert result.exit_code == 0, result.output
     user = user_row(boss["email"])
     assert user.totp_enabled_at is None and user.totp_secret is None

@@ -14,8 +14,13 @@ KEY = b"k" * 32
 OTHER_KEY = b"o" * 32
 
 
-def enc(given: str | None, family: str | None, sex: str | None = "F",
-        dob: date | None = None, key: bytes = KEY) -> fuzzy.NameEncoding:
+def enc(
+    given: str | None,
+    family: str | None,
+    sex: str | None = "F",
+    dob: date | None = None,
+    key: bytes = KEY,
+) -> fuzzy.NameEncoding:
     return fuzzy.Encoder(key).encode(given, family, sex, dob)
 
 
@@ -35,17 +40,22 @@ def test_bigrams_are_padded_per_part():
 
 def test_case_accents_particles_and_order_do_not_change_the_encoding():
     base = enc("Rosa María", "Quispe de la Cruz")
-    for given, family in [("ROSA MARIA", "QUISPE CRUZ"), ("rosa maría", "de la Cruz Quispe"),
-                          ("Quispe Cruz", "Rosa Maria")]:
+    for given, family in [
+        ("ROSA MARIA", "QUISPE CRUZ"),
+        ("rosa maría", "de la Cruz Quispe"),
+        ("Quispe Cruz", "Rosa Maria"),
+    ]:
         assert enc(given, family) == base
 
 
 def test_one_typo_or_one_omitted_part_stays_similar_and_shares_a_block():
     base = enc("Rosa María", "Quispe Mamani")
-    for given, family in [("Rosa María", "Quispe Mamanu"),   # substitution
-                          ("Rosa Maria", "Qusipe Mamani"),   # transposition
-                          ("Rosa Mria", "Quispe Mamani"),    # omission
-                          ("Rosa", "Quispe Mamani")]:        # second given name omitted
+    for given, family in [
+        ("Rosa María", "Quispe Mamanu"),  # substitution
+        ("Rosa Maria", "Qusipe Mamani"),  # transposition
+        ("Rosa Mria", "Quispe Mamani"),  # omission
+        ("Rosa", "Quispe Mamani"),
+    ]:  # second given name omitted
         other = enc(given, family)
         assert score(base, other) >= 0.8, (given, family)
         assert shared_blocks(base, other)
@@ -96,8 +106,9 @@ def test_dice():
     assert fuzzy.dice(bytes(4), bytes(4)) == 0.0
 
 
-def record(given: str | None, family: str | None, year: int | None, sex: str = "F",
-           dob: date | None = None) -> fuzzy.FuzzyRecord:
+def record(
+    given: str | None, family: str | None, year: int | None, sex: str = "F", dob: date | None = None
+) -> fuzzy.FuzzyRecord:
     e = enc(given, family, sex, dob)
     return fuzzy.FuzzyRecord(sex, year, e.bloom, e.blocks, e.dob)
 
@@ -118,26 +129,61 @@ def test_the_variant_used_below_sits_between_the_thresholds():
 @pytest.mark.parametrize(
     ("situation", "a", "b", "linked"),
     [
-        ("typo, same birth year", record("Rosa", "Quispe Mamani", 2008),
-         record("Rosa", "Quispe Mamanu", 2008), True),
-        ("typo, birth years one apart", record("Rosa", "Quispe Mamani", 2008),
-         record("Rosa", "Quispe Mamanu", 2009), True),
-        ("typo, birth years two apart", record("Rosa", "Quispe Mamani", 2008),
-         record("Rosa", "Quispe Mamanu", 2010), False),
-        ("typo, other sex", record("Rosa", "Quispe Mamani", 2008),
-         record("Rosa", "Quispe Mamanu", 2008, sex="M"), False),
-        ("two changes, same date of birth", record(*NAME, 2008, dob=date(2008, 3, 1)),
-         record(*VARIANT, 2008, dob=date(2008, 3, 1)), True),
+        (
+            "typo, same birth year",
+            record("Rosa", "Quispe Mamani", 2008),
+            record("Rosa", "Quispe Mamanu", 2008),
+            True,
+        ),
+        (
+            "typo, birth years one apart",
+            record("Rosa", "Quispe Mamani", 2008),
+            record("Rosa", "Quispe Mamanu", 2009),
+            True,
+        ),
+        (
+            "typo, birth years two apart",
+            record("Rosa", "Quispe Mamani", 2008),
+            record("Rosa", "Quispe Mamanu", 2010),
+            False,
+        ),
+        (
+            "typo, other sex",
+            record("Rosa", "Quispe Mamani", 2008),
+            record("Rosa", "Quispe Mamanu", 2008, sex="M"),
+            False,
+        ),
+        (
+            "two changes, same date of birth",
+            record(*NAME, 2008, dob=date(2008, 3, 1)),
+            record(*VARIANT, 2008, dob=date(2008, 3, 1)),
+            True,
+        ),
         ("two changes, no dates of birth", record(*NAME, 2008), record(*VARIANT, 2008), False),
-        ("identical names, different dates of birth",
-         record(*NAME, 2008, dob=date(2008, 3, 1)), record(*NAME, 2008, dob=date(2008, 4, 1)),
-         False),
-        ("identical names, one without a birth year", record(*NAME, 2008),
-         record(*NAME, None), True),
-        ("transposition, one without a birth year (needs more)",
-         record("Rosa", "Quispe Mamani", 2008), record("Rosa", "Quispe Mamnai", None), False),
-        ("transposition, both with birth years", record("Rosa", "Quispe Mamani", 2008),
-         record("Rosa", "Quispe Mamnai", 2008), True),
+        (
+            "identical names, different dates of birth",
+            record(*NAME, 2008, dob=date(2008, 3, 1)),
+            record(*NAME, 2008, dob=date(2008, 4, 1)),
+            False,
+        ),
+        (
+            "identical names, one without a birth year",
+            record(*NAME, 2008),
+            record(*NAME, None),
+            True,
+        ),
+        (
+            "transposition, one without a birth year (needs more)",
+            record("Rosa", "Quispe Mamani", 2008),
+            record("Rosa", "Quispe Mamnai", None),
+            False,
+        ),
+        (
+            "transposition, both with birth years",
+            record("Rosa", "Quispe Mamani", 2008),
+            record("Rosa", "Quispe Mamnai", 2008),
+            True,
+        ),
     ],
 )
 def test_candidate_pairs(situation, a, b, linked):
@@ -153,16 +199,16 @@ def test_undated_records_are_not_compared_in_very_common_blocks():
 
 
 def test_each_pair_once():
-    a, b = record("Rosa María", "Quispe Mamani", 2008), record("Rosa María", "Quispe Mamanu",
-                                                                 2008)
-    assert len(shared_blocks(enc("Rosa María", "Quispe Mamani"),
-                             enc("Rosa María", "Quispe Mamanu"))) > 1
+    a, b = record("Rosa María", "Quispe Mamani", 2008), record("Rosa María", "Quispe Mamanu", 2008)
+    assert (
+        len(shared_blocks(enc("Rosa María", "Quispe Mamani"), enc("Rosa María", "Quispe Mamanu")))
+        > 1
+    )
     assert len(list(fuzzy.candidate_pairs(enumerate([a, b])))) == 1
 
 
 def p(doc: str | None = None, year: int | None = None, sex: str = "F") -> linkage.Pseudonyms:
-    return linkage.Pseudonyms(doc=doc, name_dob=None, name_sex_year=None, birth_year=year,
-                              sex=sex)
+    return linkage.Pseudonyms(doc=doc, name_dob=None, name_sex_year=None, birth_year=year, sex=sex)
 
 
 def test_link_merges_exact_and_fuzzy_matches_transitively():
@@ -199,11 +245,21 @@ def test_link_never_joins_different_documents_or_dates_of_birth():
 
 def test_link_does_not_depend_on_the_input_order():
     rng = random.Random(4)
-    names = [("Rosa", "Quispe Mamani"), ("Rosa", "Quispe Mamanu"), ("Rosa María", "Quispe"),
-             ("Rosa", "Qusipe Mamani"), ("Juana", "Quispe Mamani")]
-    records = [(i, p(rng.choice([None, "dni:1", "dni:2"]), 2008),
-                record(*names[i % len(names)], rng.choice([2007, 2008, None])))
-               for i in range(40)]
+    names = [
+        ("Rosa", "Quispe Mamani"),
+        ("Rosa", "Quispe Mamanu"),
+        ("Rosa María", "Quispe"),
+        ("Rosa", "Qusipe Mamani"),
+        ("Juana", "Quispe Mamani"),
+    ]
+    records = [
+        (
+            i,
+            p(rng.choice([None, "dni:1", "dni:2"]), 2008),
+            record(*names[i % len(names)], rng.choice([2007, 2008, None])),
+        )
+        for i in range(40)
+    ]
     expected = fuzzy.link(records)
     for _ in range(5):
         rng.shuffle(records)

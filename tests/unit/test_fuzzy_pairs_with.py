@@ -38,9 +38,7 @@ def test_pairs_with_equals_the_pairs_of_candidate_pairs(monkeypatch, seed, limit
     found = 0
     for record_id, record in rows:
         expected = {
-            (b if a == record_id else a): score
-            for a, b, score in everything
-            if record_id in (a, b)
+            (b if a == record_id else a): score for a, b, score in everything if record_id in (a, b)
         }
         others = [(i, r) for i, r in rows if i != record_id]
         got = dict(fuzzy.pairs_with(record, others))
@@ -64,7 +62,7 @@ def brute_force(rows: list[tuple[int, fuzzy.FuzzyRecord]]) -> dict[tuple[int, in
             sizes[(r.sex, code)] = sizes.get((r.sex, code), 0) + 1  # type: ignore[index]
     out = {}
     for n, (i, a) in enumerate(usable):
-        for j, b in usable[n + 1:]:
+        for j, b in usable[n + 1 :]:
             shared = set(a.blocks.split()) & set(b.blocks.split())  # type: ignore[union-attr]
             if a.sex != b.sex or not shared:
                 continue
@@ -90,9 +88,7 @@ def brute_force(rows: list[tuple[int, fuzzy.FuzzyRecord]]) -> dict[tuple[int, in
 @pytest.mark.parametrize("chunk", [7, 1 << 19])
 @pytest.mark.parametrize("limit", [200, 4])
 @pytest.mark.parametrize("seed", [11, 12])
-def test_candidate_pairs_equal_the_definition_pair_by_pair(
-    monkeypatch, seed, limit, chunk, parse
-):
+def test_candidate_pairs_equal_the_definition_pair_by_pair(monkeypatch, seed, limit, chunk, parse):
     monkeypatch.setattr(fuzzy, "UNDATED_BLOCK_LIMIT", limit)
     monkeypatch.setattr(fuzzy, "_PAIR_CHUNK", chunk)  # many small numpy steps, or one
     if parse == "general":  # the block texts parsed without the numpy fast path

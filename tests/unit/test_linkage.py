@@ -429,8 +429,10 @@ def _normalize_name_reference(given: str | None, family: str | None) -> str:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.characters(codec="latin-1") | st.sampled_from("’ʼŁæœ-.,'"), max_size=30),
-       st.text(max_size=30))
+@given(
+    st.text(alphabet=st.characters(codec="latin-1") | st.sampled_from("’ʼŁæœ-.,'"), max_size=30),
+    st.text(max_size=30),
+)
 def test_the_ascii_fast_path_normalizes_like_the_general_one(given_names, family_names):
     assert linkage.normalize_name(given_names, family_names) == _normalize_name_reference(
         given_names, family_names
@@ -438,8 +440,9 @@ def test_the_ascii_fast_path_normalizes_like_the_general_one(given_names, family
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.characters(codec="latin-1") | st.sampled_from(" \t\u0301ŁÅ"),
-               max_size=30))
+@given(
+    st.text(alphabet=st.characters(codec="latin-1") | st.sampled_from(" \t\u0301ŁÅ"), max_size=30)
+)
 def test_index_normalization_ascii_fast_path(value):
     import unicodedata
 

@@ -1,9 +1,6 @@
-"""Glue between service validation errors and WTForms."""
+"""Validation helpers shared by every feature's pages: service field errors onto forms."""
 
 from __future__ import annotations
-
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
 
@@ -18,10 +15,3 @@ def apply_errors(form: FlaskForm, exc: ValidationFailed) -> None:
             field.errors = [*list(field.errors or []), *messages]
         else:
             form.form_errors.extend(f"{name}: {m}" for m in messages)
-
-
-def lima_iso(value: datetime | None) -> str | None:
-    """A ``datetime-local`` input (wall-clock Lima time) as ISO 8601 with its offset."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=ZoneInfo("America/Lima")).isoformat()
