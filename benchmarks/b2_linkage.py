@@ -34,7 +34,7 @@ def relink_once(app: Any) -> RelinkRun:
     """``relink_all()`` over every fact as they are (already linked): it reads every
     pseudonym, recomputes every person and writes what changed; rolled back."""
     from caseapp.extensions import db
-    from caseapp.reports import facts
+    from caseapp.facts import services as facts
 
     with app.app_context():
         try:
@@ -52,8 +52,8 @@ def record_sample(app: Any, n: int, seed: int) -> list[float]:
     from sqlalchemy.orm import joinedload
 
     from caseapp.extensions import db
-    from caseapp.reports import facts
-    from caseapp.reports.models import ScreeningFact, ScreeningFactPurpose
+    from caseapp.facts import services as facts
+    from caseapp.facts.models import ScreeningFact, ScreeningFactPurpose
     from caseapp.screening.models import Case, Screening
 
     with app.app_context():

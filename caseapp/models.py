@@ -4,8 +4,8 @@ from caseapp.accounts.models import ApiToken, LoginThrottle, Organization, Recov
 from caseapp.audit.models import AuditEvent
 from caseapp.core.idempotency import IdempotencyRecord
 from caseapp.directory.models import CodeLabel, Region, Service
+from caseapp.facts.models import ScreeningFact, ScreeningFactPurpose
 from caseapp.referrals.models import Consent, GapRecord, Referral, ReferralEvent
-from caseapp.reports.models import ScreeningFact, ScreeningFactPurpose
 from caseapp.screening.models import Case, Person, Screening
 from caseapp.shelters.models import Admission
 

@@ -314,7 +314,7 @@ def reports_relink() -> None:
     """Recompute unduplicated persons from the stored pseudonyms (union-find)."""
     import time
 
-    from caseapp.reports import facts
+    from caseapp.facts import services as facts
 
     started = time.perf_counter()
     screenings, persons = facts.relink_all()
@@ -330,8 +330,8 @@ def reports_rebuild() -> None:
     """Write missing statistics facts (e.g. after restoring an old backup), then relink."""
     import sqlalchemy as sa
 
-    from caseapp.reports import facts
-    from caseapp.reports.models import ScreeningFact
+    from caseapp.facts import services as facts
+    from caseapp.facts.models import ScreeningFact
     from caseapp.screening.models import Screening
 
     missing = db.session.scalars(

@@ -33,8 +33,8 @@ from caseapp.core import codes
 from caseapp.core.time import LIMA
 from caseapp.directory.models import Service
 from caseapp.extensions import db
+from caseapp.facts.models import ScreeningFact, ScreeningFactPurpose
 from caseapp.referrals.models import GapRecord, Referral
-from caseapp.reports.models import ScreeningFact, ScreeningFactPurpose
 from caseapp.shelters.models import Admission
 
 UNKNOWN = "unknown"

@@ -6,7 +6,7 @@ noise real registers have (typos, dropped accents, surnames first, a missing doc
 an age instead of a date of birth…), and stores them as real rows: ``cases``,
 ``persons`` (AES-GCM encrypted exactly as ``EncryptedText`` does), ``screenings`` (the
 decision of ``screening.rules.determine``/``profile``) and ``screening_facts`` with
-their purposes (the values of ``reports.facts.record``). Then ``facts.relink_all``
+their purposes (the values of ``facts.services.record``). Then ``facts.relink_all``
 computes the unduplicated persons in one pass, and the true person of every screening,
 kept in memory only, measures the linkage (``pairwise_quality``).
 
@@ -48,9 +48,9 @@ from caseapp.core.crypto import FORMAT_VERSION, NONCE_BYTES, Keyring
 from caseapp.core.db import EncryptedText, keyring
 from caseapp.core.time import LIMA
 from caseapp.extensions import db
-from caseapp.reports import facts as report_facts
-from caseapp.reports import fuzzy, linkage
-from caseapp.reports.models import ScreeningFact, ScreeningFactPurpose
+from caseapp.facts import fuzzy, linkage
+from caseapp.facts import services as report_facts
+from caseapp.facts.models import ScreeningFact, ScreeningFactPurpose
 from caseapp.screening import rules
 from caseapp.screening import services as screening_services
 from caseapp.screening.models import Case, Person, Screening
@@ -1442,7 +1442,7 @@ _CTX = {
 
 @dataclass(frozen=True, slots=True)
 class _PersonView:
-    """The attributes of ``Person`` that ``reports.facts`` helpers read."""
+    """The attributes of ``Person`` that ``facts.services`` helpers read."""
 
     sex: str
     gender_identity: str | None
@@ -1698,8 +1698,8 @@ class RowBuilder:
     """Turns a registration into the values the screening service would store.
 
     The decision comes from ``rules.determine``/``profile``, the blind indexes from
-    ``screening.services``, the fact values and pseudonyms from ``reports.facts`` and
-    ``reports.fuzzy``. Personal data is encrypted like ``EncryptedText`` does.
+    ``screening.services``, the fact values and pseudonyms from ``facts.services`` and
+    ``facts.fuzzy``. Personal data is encrypted like ``EncryptedText`` does.
     """
 
     def __init__(self, ring: Keyring) -> None:
@@ -1792,7 +1792,7 @@ class RowBuilder:
             None,
         )
 
-        # reports.facts.record, from the same values
+        # facts.services.record, from the same values
         view = _PersonView(
             p.sex, p.gender_identity, p.given_names, p.family_names, dob, doc_type, doc_number
         )
@@ -1862,7 +1862,7 @@ class IdAssigner:
         batch.cases.append((case_id, *built.case))
         batch.persons.append((person_id, case_id, *built.person_row))
         batch.screenings.append((screening_id, built.screening_uuid, case_id, *built.screening))
-        # a new fact is its own person until linked (reports.facts.record)
+        # a new fact is its own person until linked (facts.services.record)
         batch.facts.append((screening_id, *built.fact_head, screening_id, *built.fact_tail))
         batch.purposes.extend((screening_id, purpose) for purpose in built.purposes)
         batch.truth.append(built.person)

@@ -21,8 +21,8 @@ from caseapp.core.db import keyring, utcnow
 from caseapp.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from caseapp.core.security import Permission, has_permission
 from caseapp.extensions import db
+from caseapp.facts import services as report_facts
 from caseapp.referrals import services as referrals
-from caseapp.reports import facts as report_facts
 from caseapp.screening import rules
 from caseapp.screening.models import Case, Person, Screening
 from caseapp.screening.schema import (

@@ -241,8 +241,8 @@ def check_database(env: dict[str, str], acknowledged: dict[str, dict[str, Any]])
     from caseapp import create_app
     from caseapp.audit import services as audit
     from caseapp.extensions import db
+    from caseapp.facts.models import ScreeningFact
     from caseapp.referrals.models import Referral
-    from caseapp.reports.models import ScreeningFact
     from caseapp.screening.models import Case, Person, Screening
 
     overrides = {

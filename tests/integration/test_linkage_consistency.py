@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from caseapp.core.db import utcnow
 from caseapp.extensions import db
+from caseapp.facts import services as facts
+from caseapp.facts.models import ScreeningFact
 from caseapp.maintenance import retention
-from caseapp.reports import facts
-from caseapp.reports.models import ScreeningFact
 from tests.integration.test_screening_api import ROSA
 
 

@@ -31,8 +31,8 @@ from caseapp.audit.services import SystemActor
 from caseapp.core.crypto import Keyring
 from caseapp.core.db import EncryptedText, UTCDateTime, utcnow
 from caseapp.extensions import db
+from caseapp.facts.models import ScreeningFact
 from caseapp.maintenance import backup, retention
-from caseapp.reports.models import ScreeningFact
 from caseapp.screening.models import Case, Person, Screening
 from tests.conftest import (
     PASSWORD,

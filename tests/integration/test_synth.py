@@ -17,8 +17,10 @@ from caseapp.audit.models import AuditEvent
 from caseapp.audit.services import SystemActor
 from caseapp.core.db import keyring
 from caseapp.extensions import db
-from caseapp.reports import facts, linkage, synth
-from caseapp.reports.models import ScreeningFact, ScreeningFactPurpose
+from caseapp.facts import linkage
+from caseapp.facts import services as facts
+from caseapp.facts.models import ScreeningFact, ScreeningFactPurpose
+from caseapp.reports import synth
 from caseapp.screening import services as screening_services
 from caseapp.screening.models import Case, Person, Screening
 

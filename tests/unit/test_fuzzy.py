@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from caseapp.reports import fuzzy, linkage
+from caseapp.facts import fuzzy, linkage
 from caseapp.reports.synth import pairwise_quality, strip_accents, typo
 
 KEY = b"k" * 32

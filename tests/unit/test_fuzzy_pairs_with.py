@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from caseapp.reports import fuzzy
+from caseapp.facts import fuzzy
 
 KEY = b"k" * 32
 GIVEN = ("Rosa", "Roza", "Maria", "María", "Luz", "Flor")

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caseapp.core.crypto import normalize_for_index
-from caseapp.reports import linkage
-from caseapp.reports.linkage import (
+from caseapp.facts import linkage
+from caseapp.facts.linkage import (
     Pseudonyms,
     link,
     normalize_document,

@@ -18,8 +18,8 @@ from sqlalchemy.dialects import postgresql
 from caseapp.core.db import keyring
 from caseapp.core.time import LIMA
 from caseapp.extensions import db
-from caseapp.reports import fuzzy, linkage
-from caseapp.reports.models import NAME_BLOCK_KEYS, ScreeningFact, ScreeningFactPurpose
+from caseapp.facts import fuzzy, linkage
+from caseapp.facts.models import NAME_BLOCK_KEYS, ScreeningFact, ScreeningFactPurpose
 from caseapp.screening.models import Person, Screening
 
 _TEXT_ARRAY = postgresql.ARRAY(sa.Text)

@@ -46,7 +46,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from caseapp.reports import linkage
+from caseapp.facts import linkage
 
 FUZZY_VERSION = "v1"
 BITS = 1024
