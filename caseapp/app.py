@@ -165,13 +165,13 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.directory import api as _directory_api  # noqa: F401
     from caseapp.directory.views import bp as directory_bp
     from caseapp.extensions import csrf
+    from caseapp.intake import api as _intake_api  # noqa: F401
+    from caseapp.intake.views import bp as screening_bp
     from caseapp.maintenance import api as _maintenance_api  # noqa: F401
     from caseapp.referrals import api as _referrals_api  # noqa: F401
     from caseapp.referrals.views import bp as referrals_bp
     from caseapp.reports import api as _reports_api  # noqa: F401
     from caseapp.reports.views import bp as reports_bp
-    from caseapp.screening import api as _screening_api  # noqa: F401
-    from caseapp.screening.views import bp as screening_bp
     from caseapp.shelters.views import bp as shelters_bp
     from caseapp.web import api as _web_api  # noqa: F401
     from caseapp.web.views import bp as web_bp

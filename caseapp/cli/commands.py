@@ -287,7 +287,7 @@ def demo_cases() -> None:
     from flask import current_app
 
     from caseapp.accounts import services as accounts
-    from caseapp.screening import services as screening
+    from caseapp.intake import services as intake
     from caseapp.screening.models import Case
     from caseapp.screening.schema import parse_screening
 
@@ -301,7 +301,7 @@ def demo_cases() -> None:
         click.echo("demo cases already present")
         return
     for payload in DEMO_CASES:
-        screening.create_screening(actor, parse_screening(payload))
+        intake.screen_person(actor, parse_screening(payload))
     db.session.commit()
     click.echo(f"created {len(DEMO_CASES)} demo cases for {actor.organization.code}")
 

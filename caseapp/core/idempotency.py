@@ -61,18 +61,19 @@ def lookup(user_id: int, key: str | None, endpoint: str, body: Any) -> tuple[int
     return row.status, json.loads(row.response)
 
 
-def remember(
-    user_id: int, key: str | None, endpoint: str, body: Any, status: int, response: Any
-) -> None:
-    if key is None:
-        return
-    db.session.add(
-        IdempotencyRecord(
-            user_id=user_id,
-            key=key,
-            endpoint=endpoint,
-            request_hash=body_hash(body),
-            status=status,
-            response=json.dumps(response),
-        )
+def claim(user_id: int, key: str, endpoint: str, body: Any) -> IdempotencyRecord:
+    """A new record for (user, key), to be added and flushed before the work it guards;
+    :func:`settle` fills in the result once the work is done."""
+    return IdempotencyRecord(
+        user_id=user_id,
+        key=key,
+        endpoint=endpoint,
+        request_hash=body_hash(body),
+        status=0,
+        response="null",
     )
+
+
+def settle(record: IdempotencyRecord, status: int, response: Any) -> None:
+    record.status = status
+    record.response = json.dumps(response)

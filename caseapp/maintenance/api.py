@@ -15,9 +15,9 @@ from flask_login import current_user
 from caseapp.core import openapi
 from caseapp.core.api import api, json_body, only_fields
 from caseapp.core.security import Permission, requires
+from caseapp.core.time import iso
 from caseapp.extensions import db
 from caseapp.maintenance import retention
-from caseapp.screening.documents import iso
 from caseapp.screening.models import Case
 
 

@@ -146,7 +146,7 @@ def referral_letter(referral_id: str) -> Any:
 
 
 def admission_json(admission: Admission) -> dict[str, Any]:
-    from caseapp.screening.documents import iso
+    from caseapp.core.time import iso
 
     return {
         "id": admission.uuid,

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from caseapp.core.db import utcnow
+from caseapp.core.time import iso
 from caseapp.extensions import db
 from caseapp.referrals import rules
 from caseapp.referrals.models import Consent, GapRecord, Referral
-from caseapp.screening.documents import iso
 
 
 def provider_json(referral: Referral) -> dict[str, Any] | None:

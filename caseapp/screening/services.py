@@ -21,8 +21,6 @@ from caseapp.core.db import keyring, utcnow
 from caseapp.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from caseapp.core.security import Permission, has_permission
 from caseapp.extensions import db
-from caseapp.facts import services as report_facts
-from caseapp.referrals import services as referrals
 from caseapp.screening import rules
 from caseapp.screening.models import Case, Person, Screening
 from caseapp.screening.schema import (
@@ -88,8 +86,11 @@ def document_index(number: str | None) -> str | None:
 # -- create ----------------------------------------------------------------------------
 
 
-def create_screening(actor: User, data: ScreeningInput) -> Screening:
-    """Screen a person: determine the legal elements, store case, person and decision."""
+def record_screening(actor: User, data: ScreeningInput) -> Screening:
+    """Determine the legal elements and store case, person and decision (audited).
+
+    Referral planning and the statistics fact are the intake workflow's next steps
+    (:func:`caseapp.intake.services.screen_person`); this function knows neither."""
     facts = facts_from(data)
     determination = rules.determine(facts)
     profile = rules.profile(facts)
@@ -135,11 +136,8 @@ def create_screening(actor: User, data: ScreeningInput) -> Screening:
     )
     db.session.add(screening)
     db.session.flush()
-    referrals.plan_for_screening(actor, screening, data.consent)
     # The event joins the audit chain at commit, under the chain's lock (PostgreSQL), so
-    # concurrent screenings queue only for that append. Linking sees the facts committed
-    # before this one; two screenings of one person committed at the same moment are
-    # joined by the next `flask reports relink` (the reference, ADR 0006).
+    # concurrent screenings queue only for that append.
     audit.record(
         actor,
         "screening.create",
@@ -151,7 +149,6 @@ def create_screening(actor: User, data: ScreeningInput) -> Screening:
             "rule_version": determination.rule_version,
         },
     )
-    report_facts.record(screening)
     return screening
 
 
@@ -349,7 +346,6 @@ def override_determination(
     case = screening.case
     if screening.id == max(s.id for s in case.screenings):
         case.determination = status  # the case shows its latest screening's status
-    report_facts.update_status(screening)
     case.updated_at = utcnow()
     db.session.flush()
     audit.record(
@@ -372,11 +368,13 @@ _PATCH = {"version", "status", "person"}
 _PATCH_PERSON = {"given_names", "family_names", "document", "contact", "address", "languages"}
 
 
-def update_case(actor: User, case_uuid: str, payload: Any) -> Case:
+def update_case(actor: User, case_uuid: str, payload: Any) -> tuple[Case, list[str]]:
     """Edit identity and contact data or close/reopen a case, with optimistic locking.
 
     Facts that drive the determination (age, acts, means, purposes…) are not edited in
-    place: a new screening records them, so every decision stays replayable.
+    place: a new screening records them, so every decision stays replayable. Returns the
+    case and the names of the fields that changed (``status``, ``person.<field>``), which
+    the intake workflow follows up (closing cancels open referrals, new names relink).
     """
     r = _Reader()
     body = r.obj(payload, "", _PATCH, {"version"})
@@ -430,8 +428,6 @@ def update_case(actor: User, case_uuid: str, payload: Any) -> Case:
         case.status = status
         case.closed_at = utcnow() if status == "closed" else None
         changed.append("status")
-        if status == "closed":
-            referrals.cancel_open_for_closed_case(actor, case)
     person = case.person
     for key, value in person_changes.items():
         if key == "document":
@@ -447,8 +443,6 @@ def update_case(actor: User, case_uuid: str, payload: Any) -> Case:
         changed.append(f"person.{key}")
     if {"person.given_names", "person.family_names"} & set(changed):
         person.name_index = name_index(person.given_names, person.family_names)
-    if {"person.given_names", "person.family_names", "person.document"} & set(changed):
-        report_facts.refresh_keys(list(case.screenings))
     if changed:
         case.updated_at = utcnow()
         db.session.flush()  # bumps case.version (optimistic lock: concurrent writers get 409)
@@ -459,4 +453,4 @@ def update_case(actor: User, case_uuid: str, payload: Any) -> Case:
         object_id=case.uuid,
         details={"fields": changed, "version": case.version},
     )
-    return case
+    return case, changed

@@ -134,7 +134,7 @@ def test_form_payload_is_exactly_the_api_body(app, db_tx):
     """One validator for both paths: the form produces the documented API body."""
     from werkzeug.datastructures import MultiDict
 
-    from caseapp.screening.forms import ScreeningForm
+    from caseapp.intake.forms import ScreeningForm
 
     with app.test_request_context(
         "/screenings/new", method="POST", data=MultiDict(_multi(ROSA_FORM))
@@ -463,7 +463,7 @@ def test_invalid_case_filter_is_422_with_error_summary(client, login_as):
 
 
 def test_case_list_paginates(client, login_as, monkeypatch):
-    from caseapp.screening import views
+    from caseapp.intake import views
 
     monkeypatch.setattr(views, "PER_PAGE", 1)
     login_as("screener")

@@ -20,6 +20,7 @@ from caseapp.extensions import db
 from caseapp.facts import linkage
 from caseapp.facts import services as facts
 from caseapp.facts.models import ScreeningFact, ScreeningFactPurpose
+from caseapp.intake import services as intake_services
 from caseapp.reports import synth
 from caseapp.screening import services as screening_services
 from caseapp.screening.models import Case, Person, Screening
@@ -124,7 +125,7 @@ def test_rows_are_what_the_screening_service_would_store(db_tx, users):
         built = builder.build(reg)
         user = users.create("screener", codes[reg.org.id])
         actor = db.session.get(User, user["id"])
-        screening = screening_services.create_screening(actor, reg.data)
+        screening = intake_services.screen_person(actor, reg.data)
         person = screening.case.person
 
         # screening: decision, profile, coded facts, the encrypted input
@@ -324,7 +325,7 @@ def test_new_screenings_are_linked_fuzzily_as_they_are_recorded(db_tx, users):
         person.update({"date_of_birth": dob} if dob else {"age_years": 16})
         if document:
             person["document"] = {"type": "dni", "number": document}
-        screening = screening_services.create_screening(
+        screening = intake_services.screen_person(
             actor,
             parse_screening(
                 {

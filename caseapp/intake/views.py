@@ -16,19 +16,18 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from caseapp.core import idempotency
 from caseapp.core.api import MAX_PAGE
 from caseapp.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from caseapp.core.i18n import locale
 from caseapp.core.security import Permission, has_permission, requires
+from caseapp.core.time import LIMA
 from caseapp.core.validation import apply_errors
 from caseapp.extensions import db
-from caseapp.screening import services
-from caseapp.screening.documents import LIMA, case_document, screening_document
-from caseapp.screening.forms import (
+from caseapp.intake import services
+from caseapp.intake.documents import case_document, screening_document
+from caseapp.intake.forms import (
     CaseEditForm,
     CaseFilterForm,
     OverrideForm,
@@ -36,7 +35,7 @@ from caseapp.screening.forms import (
     now_in_lima,
     page_errors,
 )
-from caseapp.screening.schema import parse_screening
+from caseapp.screening import services as screening_services
 
 bp = Blueprint("screening", __name__)
 
@@ -253,17 +252,12 @@ def new() -> Any:
         form.submission_id.data = secrets.token_urlsafe(24)
         return _render_new(form)
 
-    # CSRF is checked for every POST by CSRFProtect; everything else by parse_screening.
-    payload = form.to_payload()
+    # CSRF is checked for every POST by CSRFProtect; everything else by the contract.
     key = (form.submission_id.data or "").strip() or None
     try:
-        replay = idempotency.lookup(actor.id, key, IDEMPOTENCY_ENDPOINT, payload)
-        if replay is not None:  # pressed twice: the first submission's result
-            return redirect(url_for("screening.result", uuid=replay[1]["id"]), 303)
-        data = parse_screening(payload)
-        screening = services.create_screening(actor, data)
-        result = {"id": screening.uuid, "case_id": screening.case.uuid}
-        idempotency.remember(actor.id, key, IDEMPOTENCY_ENDPOINT, payload, 303, result)
+        screening, _replayed = services.screen_once(
+            actor, key, IDEMPOTENCY_ENDPOINT, form.to_payload()
+        )
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
@@ -283,14 +277,7 @@ def new() -> Any:
             )
         )
         return _render_new(form, 409)
-    except IntegrityError:
-        # The twin of a double click committed first under the same token.
-        db.session.rollback()
-        replay = idempotency.lookup(actor.id, key, IDEMPOTENCY_ENDPOINT, payload)
-        if replay is None:
-            raise
-        result = replay[1]
-    return redirect(url_for("screening.result", uuid=result["id"]), 303)
+    return redirect(url_for("screening.result", uuid=screening.uuid), 303)
 
 
 # -- result --------------------------------------------------------------------------------
@@ -319,7 +306,7 @@ def _render_result(
 @bp.get("/screenings/<uuid>")
 @requires(Permission.CASE_READ)
 def result(uuid: str) -> Any:
-    return _render_result(services.get_screening(_actor(), uuid))
+    return _render_result(screening_services.get_screening(_actor(), uuid))
 
 
 @bp.route("/screenings/<uuid>/override", methods=["GET", "POST"])
@@ -336,7 +323,7 @@ def override(uuid: str) -> Any:
     except ValidationFailed as exc:
         db.session.rollback()
         apply_errors(form, page_errors(exc))
-        return _render_result(services.get_screening(_actor(), uuid), form, 422)
+        return _render_result(screening_services.get_screening(_actor(), uuid), form, 422)
     flash(
         _("Se registró la decisión de supervisión. La orientación original se conserva."), "success"
     )
@@ -363,14 +350,14 @@ def cases() -> Any:
     args = {k: v for k, v in request.args.items() if k != "page"}
     page = _page_number(request.args.get("page"))
     try:
-        filters = services.parse_filters(args)
+        filters = screening_services.parse_filters(args)
     except ValidationFailed as exc:
         apply_errors(form, page_errors(exc))
         html = render_template(
             "screening/cases.html", form=form, rows=[], total=0, page=1, pages=1, args={}
         )
         return html, 422
-    rows, total = services.list_cases(_actor(), filters, page, PER_PAGE)
+    rows, total = screening_services.list_cases(_actor(), filters, page, PER_PAGE)
     html = render_template(
         "screening/cases.html",
         form=form,
@@ -387,8 +374,8 @@ def cases() -> Any:
 @bp.get("/cases/<uuid>")
 @requires(Permission.CASE_READ)
 def case(uuid: str) -> Any:
-    found = services.get_case(_actor(), uuid)
-    document = case_document(found, services.case_history(found))
+    found = screening_services.get_case(_actor(), uuid)
+    document = case_document(found, screening_services.case_history(found))
     html = render_template("screening/case.html", doc=document, case=found)
     db.session.commit()
     return html
@@ -397,7 +384,7 @@ def case(uuid: str) -> Any:
 def _render_edit(case_uuid: str, form: CaseEditForm | None, status: int, notice: str = "") -> Any:
     """Load the case (404 for another organization) and show the edit form; ``form=None``
     fills it with the data as it is now."""
-    found = services.get_case(_actor(), case_uuid)
+    found = screening_services.get_case(_actor(), case_uuid)
     document = case_document(found, [])
     if form is None:
         form = CaseEditForm(locale=_locale(), formdata=None)

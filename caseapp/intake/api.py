@@ -6,48 +6,27 @@ from typing import Any
 
 from flask import jsonify, request
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from caseapp.core import idempotency, openapi
+from caseapp.core import openapi
 from caseapp.core.api import api, json_body, only_fields, page_response, pagination
 from caseapp.core.errors import Conflict
 from caseapp.core.security import Permission, requires
 from caseapp.extensions import db
-from caseapp.screening import services
-from caseapp.screening.documents import case_document, case_summary, screening_document
-from caseapp.screening.schema import parse_screening
+from caseapp.intake import services
+from caseapp.intake.documents import case_document, case_summary, screening_document
+from caseapp.screening import services as screening_services
 
 
 @api.post("/screenings")
 @requires(Permission.CASE_CREATE)
 def create_screening() -> Any:
-    body = json_body()
-    key = request.headers.get("Idempotency-Key")
-    actor = current_user._get_current_object()
-    replay = idempotency.lookup(actor.id, key, "screenings", body)
-    if replay:
-        return _replay(replay[1])
-    data = parse_screening(body)
-    screening = services.create_screening(actor, data)
-    document = screening_document(screening)
-    # Only the id is kept for replays: the document itself holds sensitive profile data.
-    idempotency.remember(actor.id, key, "screenings", body, 201, {"id": screening.uuid})
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # The same key committed concurrently by a twin request: answer with its result.
-        db.session.rollback()
-        replay = idempotency.lookup(actor.id, key, "screenings", body)
-        if replay is None:
-            raise
-        return _replay(replay[1])
-    return jsonify(document), 201
-
-
-def _replay(stored: dict[str, Any]) -> Any:
-    """The first result again, read (and audited) like any other read of the screening."""
-    screening = services.get_screening(current_user, str(stored.get("id")))
+    screening, _replayed = services.screen_once(
+        current_user._get_current_object(),
+        request.headers.get("Idempotency-Key"),
+        "screenings",
+        json_body(),
+    )
     document = screening_document(screening)
     db.session.commit()
     return jsonify(document), 201
@@ -56,7 +35,7 @@ def _replay(stored: dict[str, Any]) -> Any:
 @api.get("/screenings/<screening_id>")
 @requires(Permission.CASE_READ)
 def get_screening(screening_id: str) -> Any:
-    screening = services.get_screening(current_user, screening_id)
+    screening = screening_services.get_screening(current_user, screening_id)
     document = screening_document(screening)
     db.session.commit()
     return jsonify(document)
@@ -80,8 +59,8 @@ def override_screening(screening_id: str) -> Any:
 def list_cases() -> Any:
     page, per_page = pagination()
     args = {k: v for k, v in request.args.items() if k not in ("page", "per_page")}
-    filters = services.parse_filters(args)
-    rows, total = services.list_cases(current_user, filters, page, per_page)
+    filters = screening_services.parse_filters(args)
+    rows, total = screening_services.list_cases(current_user, filters, page, per_page)
     items = [case_summary(c) for c in rows]
     db.session.commit()
     return page_response(items, page, per_page, total)
@@ -90,8 +69,8 @@ def list_cases() -> Any:
 @api.get("/cases/<case_id>")
 @requires(Permission.CASE_READ)
 def get_case(case_id: str) -> Any:
-    case = services.get_case(current_user, case_id)
-    document = case_document(case, services.case_history(case))
+    case = screening_services.get_case(current_user, case_id)
+    document = case_document(case, screening_services.case_history(case))
     db.session.commit()
     return jsonify(document)
 
@@ -103,10 +82,10 @@ def patch_case(case_id: str) -> Any:
     try:
         case = services.update_case(current_user, case_id, body)
         db.session.commit()  # the history below then includes this change
-        document = case_document(case, services.case_history(case))
+        document = case_document(case, screening_services.case_history(case))
     except StaleDataError:
         db.session.rollback()
-        current = services.get_case(current_user, case_id).version
+        current = screening_services.get_case(current_user, case_id).version
         raise Conflict(
             "The case was changed by someone else; reload it and try again",
             code="version_conflict",

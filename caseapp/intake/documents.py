@@ -6,13 +6,11 @@ from typing import Any
 
 from caseapp.core import codes
 from caseapp.core.db import utcnow
-from caseapp.core.time import LIMA
+from caseapp.core.time import iso
+from caseapp.referrals import documents as referral_docs
+from caseapp.referrals import rules as referral_rules
+from caseapp.referrals import services as referral_services
 from caseapp.screening.models import Case, Person, Screening
-
-
-def iso(value: Any) -> str | None:
-    """ISO 8601 in Lima time with its offset (api.md §3: the local zone is America/Lima)."""
-    return value.astimezone(LIMA).isoformat() if value is not None else None
 
 
 def coded(list_name: str, code: str) -> dict[str, str]:
@@ -51,9 +49,6 @@ def screening_document(screening: Screening) -> dict[str, Any]:
         "gaps": [],
         "alerts": [coded("alert", code) for code in screening.alerts],
     }
-    from caseapp.referrals import documents as referral_docs  # referrals build on screenings
-    from caseapp.referrals import rules as referral_rules
-
     referrals, gaps = referral_docs.screening_sections(screening.id)
     now = utcnow()
     doc["referrals"] = [referral_docs.referral_document(r, now) for r in referrals]
@@ -118,9 +113,6 @@ def case_document(case: Case, history: list[Any]) -> dict[str, Any]:
     doc["purged_at"] = iso(case.purged_at)
     doc["person"] = person_document(case.person)
     doc["screenings"] = [screening_document(s) for s in case.screenings]
-    from caseapp.referrals import documents as referral_docs
-    from caseapp.referrals import services as referral_services
-
     doc["referrals"] = [
         referral_docs.referral_document(r, history=True)
         for r in referral_services.case_referrals(case)
