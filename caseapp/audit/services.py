@@ -43,6 +43,10 @@ class SystemActor:
     role: str = "system"
 
 
+#: The actor of operator commands (`flask …`) on the server.
+SYSTEM = SystemActor(email="system:cli")
+
+
 def _canonical(event: AuditEvent) -> bytes:
     occurred = event.occurred_at
     occurred = occurred.replace(tzinfo=UTC) if occurred.tzinfo is None else occurred

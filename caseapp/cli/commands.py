@@ -10,12 +10,10 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from caseapp.audit.services import SystemActor
+from caseapp.audit.services import SYSTEM, SystemActor
 from caseapp.core.errors import ValidationFailed
 from caseapp.core.security import ROLES
 from caseapp.extensions import db
-
-SYSTEM = SystemActor(email="system:cli")
 
 
 def init_app(app: Flask) -> None:

@@ -25,7 +25,7 @@ def register(app: Flask) -> None:
 
 
 def _actor() -> SystemActor:
-    from caseapp.cli.commands import SYSTEM
+    from caseapp.audit.services import SYSTEM
 
     return SYSTEM
 
