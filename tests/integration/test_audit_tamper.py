@@ -242,6 +242,44 @@ def test_without_a_checkpoint_verify_warns(app, db_tx, checkpoint_dir):
     assert "warning: no checkpoint in" in ok.output
 
 
+def test_a_copy_on_write_once_storage_still_catches_what_local_files_no_longer_can(
+    app, db_tx, checkpoint_dir, tmp_path
+):
+    """An attacker who also deletes the server's checkpoint files is caught by the copy."""
+    import shutil
+
+    head = _events(10)
+    assert _cli(app, "checkpoint").exit_code == 0
+    worm = tmp_path / "worm-copy"
+    shutil.copytree(checkpoint_dir, worm)
+    for path in checkpoint_dir.glob("*.json"):
+        path.unlink()
+    _bypass_append_only()
+    _delete_after(head - 3)
+    local = _cli(app, "verify")
+    assert local.exit_code == 0 and "warning: no checkpoint" in local.output  # the limit
+    copy = _cli(app, "verify", "--checkpoint-dir", str(worm))
+    assert copy.exit_code == 1 and f"events {head - 2} to {head} missing" in copy.output
+
+
+def test_production_refuses_to_start_without_the_audit_keys(tmp_path):
+    from caseapp.core.config import ConfigError, load_config
+
+    others = {
+        f"CASEAPP_{k}": base64.b64encode(secrets.token_bytes(32)).decode()
+        for k in ("SECRET_KEY", "DATA_KEY", "INDEX_KEY")
+    }
+    with pytest.raises(ConfigError, match="CASEAPP_AUDIT_KEY, CASEAPP_AUDIT_SIGNING_KEY"):
+        load_config({"ENV": "production"}, environ=others, instance_path=tmp_path)
+    short = {
+        **others,
+        "CASEAPP_AUDIT_KEY": base64.b64encode(b"x" * 16).decode(),
+        "CASEAPP_AUDIT_SIGNING_KEY": others["CASEAPP_DATA_KEY"],
+    }
+    with pytest.raises(ConfigError, match="CASEAPP_AUDIT_KEY must be base64 of 32 bytes"):
+        load_config({"ENV": "production"}, environ=short, instance_path=tmp_path)
+
+
 def test_checkpoint_files_are_private_append_only_and_signed(app, db_tx, checkpoint_dir):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
