@@ -20,6 +20,7 @@ import segno
 import sqlalchemy as sa
 from flask import current_app
 
+from caseapp.accounts import throttle
 from caseapp.accounts.models import LoginThrottle, RecoveryCode, User
 from caseapp.audit import services as audit
 from caseapp.audit.services import Actor
@@ -105,12 +106,7 @@ def confirm_enrolment(user: User, code: str) -> list[str]:
 
 
 def _throttle(user: User) -> LoginThrottle:
-    key = keyring().blind_index(f"totp:{user.uuid}", purpose="login")
-    row = db.session.scalar(sa.select(LoginThrottle).where(LoginThrottle.account_key == key))
-    if row is None:
-        row = LoginThrottle(account_key=key, failures=0)
-        db.session.add(row)
-    return row
+    return throttle.locked_row(keyring().blind_index(f"totp:{user.uuid}", purpose="login"))
 
 
 def locked(user: User) -> bool:
