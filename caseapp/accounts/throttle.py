@@ -43,8 +43,8 @@ def locked_row(key: str) -> LoginThrottle:
         stmt = pg_insert(table).values(account_key=key, failures=0)
         db.session.execute(stmt.on_conflict_do_nothing(index_elements=["account_key"]))
     elif dialect == "sqlite":
-        stmt = sqlite_insert(table).values(account_key=key, failures=0)
-        db.session.execute(stmt.on_conflict_do_nothing(index_elements=["account_key"]))
+        lite = sqlite_insert(table).values(account_key=key, failures=0)
+        db.session.execute(lite.on_conflict_do_nothing(index_elements=["account_key"]))
     else:  # pragma: no cover - only PostgreSQL and SQLite are supported
         raise RuntimeError(f"unsupported database {dialect}")
     row = db.session.scalar(
