@@ -22,6 +22,7 @@ from flask import current_app
 
 from caseapp.accounts import throttle
 from caseapp.accounts.models import LoginThrottle, RecoveryCode, User
+from caseapp.audit import notes
 from caseapp.audit import services as audit
 from caseapp.audit.services import Actor
 from caseapp.core.db import keyring, utcnow
@@ -183,6 +184,9 @@ def disable(user: User, actor: Actor | None = None, *, reason: str = "") -> None
         "auth.2fa_disabled",
         object_type="user",
         object_id=user.uuid,
-        details={"reason": reason},
+        # a reset's reason is free text: kept encrypted, the event holds only its id
+        details={"note": notes.keep("2fa_reset_reason", "user", user.uuid, reason)}
+        if reason.strip()
+        else {},
         flagged=actor is not None and actor is not user,
     )
