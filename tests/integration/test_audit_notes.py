@@ -49,7 +49,7 @@ def test_legal_hold_reason_is_an_encrypted_note_referenced_by_id(app, db_tx, api
     admin = users.create("admin")
     page_client = app.test_client()
     assert login(page_client, admin["email"], admin["password"]).status_code == 302
-    audit_page = page_client.get("/audit/").get_data(as_text=True)
+    audit_page = page_client.get("/admin/audit/").get_data(as_text=True)
     assert "case.legal_hold" in audit_page and "Rosa Quispe" not in audit_page
 
 
