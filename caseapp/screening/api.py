@@ -14,6 +14,7 @@ from caseapp.core.api import api, json_body, only_fields, page_response, paginat
 from caseapp.core.errors import Conflict
 from caseapp.core.security import Permission, requires
 from caseapp.extensions import db
+from caseapp.screening import search as _search  # noqa: F401 (POST /cases/search)
 from caseapp.screening import services
 from caseapp.screening.documents import case_document, case_summary, screening_document
 from caseapp.screening.schema import parse_screening

@@ -19,13 +19,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import MultiDict
 
 from caseapp.core import idempotency
 from caseapp.core.api import MAX_PAGE
 from caseapp.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from caseapp.core.security import Permission, has_permission, requires
 from caseapp.extensions import db
-from caseapp.screening import services
+from caseapp.screening import search, services
 from caseapp.screening.documents import LIMA, case_document, screening_document
 from caseapp.screening.forms import (
     CaseEditForm,
@@ -355,12 +356,17 @@ def _page_number(value: str | None) -> int:
         return 1
 
 
-@bp.get("/cases")
+@bp.route("/cases", methods=["GET", "POST"])
 @requires(Permission.CASE_READ)
 def cases() -> Any:
-    form = CaseFilterForm(request.args, locale=_locale())
+    if request.method == "POST":  # the search form: no name or document number in URLs
+        search.remember(request.form)
+        return redirect(url_for("screening.cases", search=1), 303)
+    stored = request.args.get("search") == "1"
+    source = MultiDict(search.recall()) if stored else request.args
+    form = CaseFilterForm(source, locale=_locale())
     form.set_determination_labels(STATUS_TEXT)
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    args = {k: v for k, v in source.items() if k not in ("page", "search")}
     page = _page_number(request.args.get("page"))
     try:
         filters = services.parse_filters(args)
@@ -378,7 +384,7 @@ def cases() -> Any:
         total=total,
         page=page,
         pages=max(1, math.ceil(total / PER_PAGE)),
-        args={k: v for k, v in args.items() if v},
+        args={"search": "1"} if stored else {k: v for k, v in args.items() if v},
     )
     db.session.commit()  # the listing is audited
     return html

@@ -30,8 +30,7 @@ from tests.integration.test_referral_lifecycle import MARIA, referral_of
 RTL = "\u202e"
 #: one payload with every trick; fits the 200-character name limit
 HOSTILE = (
-    '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
-    "ZZ{{7*7}}ZZ ${7*7} " + RTL + "gnp.exe"
+    '<script>alert(1)</script>"><img src=x onerror=alert(1)>ZZ{{7*7}}ZZ ${7*7} ' + RTL + "gnp.exe"
 )
 JS_URL = "javascript:alert(1)//"
 SHORT = "<script>x</script>"  # for 20-character fields (bed)
@@ -178,9 +177,10 @@ def hostile(app: Any, api: Any, users: Any) -> dict[str, Any]:
         },
     )
     assert edited.status_code == 302, edited.get_data(as_text=True)[:2000]
-    # the one free text the audit log keeps: a legal hold's reason (the court order)
-    hold = referrer.post(f"/api/v1/cases/{doc['case_id']}/legal-hold",
-                         json={"hold": True, "reason": HOSTILE})
+    # a legal hold's reason (the court order): an encrypted audit note, not audit text
+    hold = referrer.post(
+        f"/api/v1/cases/{doc['case_id']}/legal-hold", json={"hold": True, "reason": HOSTILE}
+    )
     assert hold.status_code == 200, hold.json
     return {
         "doc": doc,
@@ -215,8 +215,14 @@ def test_every_page_shows_hostile_content_inert(hostile: dict[str, Any]) -> None
         ("admin", "/directory/ONG-REF-LIM-W"),
     ]
     # pages that show none of the long payload by design: short fields only (bed), or
-    # nothing about the person (consent form, the referrer's page of a declined referral)
-    quiet = {"/shelters/", f"/cases/{case}/consent", f"/referrals/{hostile['cem']}"}
+    # nothing about the person (consent form, the referrer's page of a declined referral,
+    # the audit log: its events hold codes and ids, never free text, ADR 0014)
+    quiet = {
+        "/shelters/",
+        f"/cases/{case}/consent",
+        f"/referrals/{hostile['cem']}",
+        "/admin/audit/",
+    }
     for who, url in pages:
         response = hostile[who].get(url)
         assert_inert(response, f"{who} {url}", shows=url not in quiet)
@@ -428,9 +434,7 @@ def test_nul_characters_are_refused_everywhere_never_a_500(app: Any, api: Any, u
         assert response.status_code in (404, 422), (name, response.status_code)
         if response.status_code == 422:
             assert "NUL" in str(response.json["error"]["fields"]), name
-    keyed = screener.post(
-        "/api/v1/screenings", json=MARIA, headers={"Idempotency-Key": "key\x00"}
-    )
+    keyed = screener.post("/api/v1/screenings", json=MARIA, headers={"Idempotency-Key": "key\x00"})
     assert keyed.status_code == 422 and "Idempotency-Key" in keyed.json["error"]["fields"]
     assert db.session.scalar(sa.select(sa.func.count(Case.id))) == cases_before
 
