@@ -21,6 +21,25 @@ branch_labels = None
 depends_on = None
 
 
+def _keyring():
+    from caseapp.core.db import keyring  # the running app's keys (flask db upgrade)
+
+    return keyring()
+
+
+def _retype_bed(new_type, convert):
+    """Replace ``admissions.bed`` by a column of ``new_type``, converting each label."""
+    conn = op.get_bind()
+    rows = conn.execute(sa.text("SELECT id, bed FROM admissions WHERE bed IS NOT NULL")).all()
+    with op.batch_alter_table("admissions", schema=None) as batch_op:
+        batch_op.drop_column("bed")
+    with op.batch_alter_table("admissions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("bed", new_type, nullable=True))
+    update = sa.text("UPDATE admissions SET bed = :bed WHERE id = :id")
+    for row_id, bed in rows:
+        conn.execute(update, {"id": row_id, "bed": convert(bed)})
+
+
 def upgrade():
     op.create_table(
         "audit_notes",
@@ -38,9 +57,15 @@ def upgrade():
         batch_op.create_index(
             batch_op.f("ix_audit_notes_subject_id"), ["subject_id"], unique=False
         )
+    ring = _keyring()
+    _retype_bed(sa.LargeBinary(), lambda bed: ring.encrypt(bed, context="admissions.bed"))
 
 
 def downgrade():
+    ring = _keyring()
+    _retype_bed(
+        sa.String(length=20), lambda bed: ring.decrypt(bytes(bed), context="admissions.bed")
+    )
     with op.batch_alter_table("audit_notes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_notes_subject_id"))
     op.drop_table("audit_notes")

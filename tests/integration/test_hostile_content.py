@@ -30,7 +30,8 @@ from tests.integration.test_referral_lifecycle import MARIA, referral_of
 RTL = "\u202e"
 #: one payload with every trick; fits the 200-character name limit
 HOSTILE = (
-    '<script>alert(1)</script>"><img src=x onerror=alert(1)>ZZ{{7*7}}ZZ ${7*7} ' + RTL + "gnp.exe"
+    '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
+    "ZZ{{7*7}}ZZ ${7*7} " + RTL + "gnp.exe"
 )
 JS_URL = "javascript:alert(1)//"
 SHORT = "<script>x</script>"  # for 20-character fields (bed)
@@ -434,7 +435,9 @@ def test_nul_characters_are_refused_everywhere_never_a_500(app: Any, api: Any, u
         assert response.status_code in (404, 422), (name, response.status_code)
         if response.status_code == 422:
             assert "NUL" in str(response.json["error"]["fields"]), name
-    keyed = screener.post("/api/v1/screenings", json=MARIA, headers={"Idempotency-Key": "key\x00"})
+    keyed = screener.post(
+        "/api/v1/screenings", json=MARIA, headers={"Idempotency-Key": "key\x00"}
+    )
     assert keyed.status_code == 422 and "Idempotency-Key" in keyed.json["error"]["fields"]
     assert db.session.scalar(sa.select(sa.func.count(Case.id))) == cases_before
 

@@ -3,14 +3,14 @@
 A unique canary string (one per field, so a failure names the field) is written into
 every free-text field the API, the pages and the CLI accept about a case or a person:
 names, document number, contact, address, screening notes, override justification,
-consent override justification, risk notes, decline, cancel and discharge notes, a
-case edit, a legal hold's reason (API and CLI, placing and releasing), a two-factor
-reset's reason, and searches. Then the raw bytes of the database are read — the
-SQLite file and its WAL, or a ``pg_dump`` of the PostgreSQL database — and no canary
-may appear in them (issue 13, finding 3; docs/decisions/0014).
+consent override justification, risk notes, a shelter bed label, decline, cancel and
+discharge notes, a case edit, a legal hold's reason (API and CLI, placing and
+releasing), a two-factor reset's reason, and searches. Then the raw bytes of the
+database are read — the SQLite file and its WAL, or a ``pg_dump`` of the PostgreSQL
+database — and no canary may appear in them (issue 13, finding 3; docs/decisions/0014).
 
 Not covered on purpose (not personal data by design, see docs/security-rows/privacy.md):
-staff names and e-mails, organization and directory texts, token names, bed labels.
+staff names and e-mails, organization and directory texts, token names.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ FIELDS = [
     "risk_notes",
     "decline_note",
     "cancel_note",
+    "bed",
     "discharge_note",
     "case_edit_contact",
     "legal_hold_reason",
@@ -115,7 +116,11 @@ def write_canaries(app: Flask) -> None:
     assert worker.post(f"/api/v1/referrals/{shelter['id']}/accept").status_code == 200
     admission = worker.post(
         "/api/v1/admissions",
-        json={"referral_id": shelter["id"], "admitted_at": "2026-03-11T09:00:00-05:00"},
+        json={
+            "referral_id": shelter["id"],
+            "admitted_at": "2026-03-11T09:00:00-05:00",
+            "bed": canary("bed"),  # 17 characters: the field takes 20
+        },
     )
     assert admission.status_code == 201, admission.json
     discharged = worker.post(
@@ -274,3 +279,42 @@ def test_no_canary_reaches_the_database_in_plaintext(world: tuple[Flask, str]) -
     assert raw, "nothing was read"
     assert b"ONG-REF-TUM-W" in raw  # the scan does see plaintext columns
     assert leaked(raw) == []
+
+
+def test_migration_0010_encrypts_existing_bed_labels_and_back(tmp_path: Path) -> None:
+    """Bed labels written before 0010 (plaintext) are encrypted by the upgrade."""
+    import flask_migrate
+
+    from caseapp.shelters.models import Admission
+
+    app = make_app(tmp_path, f"sqlite:///{tmp_path / 'beds.sqlite3'}")
+    migrate_and_seed(app)
+    screener = Caller(app, "screener", "ONG-REF-TUM-W")
+    body = copy.deepcopy(MARIA)
+    body["consent"] = {"given": True, "scope": ["all"], "given_by": "person", "method": "verbal"}
+    doc = screener.post("/api/v1/screenings", json=body).json
+    shelter = referral_of(doc, "ngo_shelter")
+    assert screener.post(f"/api/v1/referrals/{shelter['id']}/send").status_code == 200
+    worker = Caller(app, "caseworker", "ONG-REF-LIM-W")
+    assert worker.post(f"/api/v1/referrals/{shelter['id']}/accept").status_code == 200
+    admitted = worker.post(
+        "/api/v1/admissions",
+        json={
+            "referral_id": shelter["id"],
+            "admitted_at": "2026-03-11T09:00:00-05:00",
+            "bed": "Cama de María",
+        },
+    )
+    assert admitted.status_code == 201, admitted.json
+    raw = sa.text("SELECT bed FROM admissions")
+    with app.app_context():
+        assert b"Mar" not in bytes(db.session.execute(raw).scalar_one())
+        db.session.remove()
+        flask_migrate.downgrade(revision="0009")
+        assert db.session.execute(raw).scalar_one() == "Cama de María"
+        db.session.remove()
+        flask_migrate.upgrade()
+        assert b"Mar" not in bytes(db.session.execute(raw).scalar_one())
+        assert db.session.scalar(sa.select(Admission.bed)) == "Cama de María"
+        db.session.remove()
+        db.engine.dispose()
