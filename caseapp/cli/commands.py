@@ -363,7 +363,7 @@ def reports_rebuild() -> None:
 
 @users.command("reset-2fa")
 @click.argument("email")
-@click.option("--reason", required=True, help="Why (lost phone, …); kept in the audit log.")
+@click.option("--reason", required=True, help="Why (lost phone, …); kept encrypted.")
 def reset_two_factor(email: str, reason: str) -> None:
     """Remove a user's two-factor enrolment (lost phone). They must enrol again."""
     from caseapp.accounts import services, two_factor
