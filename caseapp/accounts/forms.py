@@ -47,3 +47,13 @@ class TwoFactorForm(FlaskForm):
         validators=[Optional(), Length(max=20)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autocapitalize": "off"},
     )
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token (revoke, approve, reactivate)."""
+
+
+class DeactivateForm(FlaskForm):
+    reason = StringField(
+        _l("Motivo"), validators=[DataRequired(), Length(max=500)], render_kw={"maxlength": 500}
+    )

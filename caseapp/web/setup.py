@@ -132,7 +132,10 @@ def _init_login(app: Flask) -> None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
-        return accounts.user_for_token(token.strip())
+        from caseapp.accounts import tokens
+
+        user, g.token_refusal = tokens.check(token.strip())  # the 401 says why (ADR 0013)
+        return user
 
 
 def _enforce_idle_timeout() -> Any:
@@ -242,7 +245,14 @@ def _http_error(exc: HTTPException) -> Any:
             401: "Authentication required: send Authorization: Bearer <token>",
             413: "Request body is larger than 5 MB",
         }.get(status, exc.description or exc.name)
-        response, status = error_response(status, code, message)
+        refusal = g.get("token_refusal") if status == 401 else None
+        if refusal is not None:
+            from caseapp.accounts.rules import MESSAGES
+
+            message = MESSAGES[refusal]
+        response, status = error_response(
+            status, code, message, **({"reason": refusal.value} if refusal else {})
+        )
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="ruta"'
         return response, status
