@@ -14,10 +14,9 @@ from caseapp.accounts import lifecycle
 from caseapp.accounts import tokens as token_service
 from caseapp.accounts.forms import ActionForm, DeactivateForm
 from caseapp.accounts.views import bp
-from caseapp.core.errors import Conflict, ValidationFailed
+from caseapp.core.errors import Conflict
 from caseapp.core.security import Permission, requires
 from caseapp.extensions import db
-from caseapp.web.forms import apply_errors
 
 
 def _conflict_message(exc: Conflict) -> str:
@@ -53,12 +52,8 @@ def deactivate_user(uuid: str) -> Any:
     form = DeactivateForm()
     if not form.validate_on_submit():
         return _user_page(user, form, 422)
-    try:
+    try:  # the form already bounds the reason as the service does
         revoked = lifecycle.deactivate(current_user, user, reason=form.reason.data or "")
-    except ValidationFailed as exc:
-        db.session.rollback()
-        apply_errors(form, exc)
-        return _user_page(user, form, 422)
     except Conflict as exc:
         db.session.rollback()
         flash(_conflict_message(exc), "error")
