@@ -36,8 +36,9 @@ class UserCreateForm(FlaskForm):
     full_name = StringField(_l("Nombre completo"), validators=[Length(max=200)])
     role = SelectField(_l("Rol"), choices=[(r, r) for r in ROLES], validators=[DataRequired()])
     org = SelectField(_l("Organización"), validators=[DataRequired()])
+    # Optional: accounts that read cases get theirs from the approving supervisor (ADR 0013)
     password = PasswordField(
-        _l("Contraseña inicial"), validators=[DataRequired(), Length(min=12, max=1000)]
+        _l("Contraseña inicial"), validators=[Optional(), Length(min=12, max=1000)]
     )
 
 

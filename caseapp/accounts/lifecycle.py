@@ -8,11 +8,12 @@ in until a supervisor of that account's organization approves it. The operator's
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import sqlalchemy as sa
 
-from caseapp.accounts import rules, services, tokens
+from caseapp.accounts import passwords, rules, services, tokens
 from caseapp.accounts.models import User
 from caseapp.audit import services as audit
 from caseapp.audit.services import Actor
@@ -38,10 +39,24 @@ def get_user_by_email(email: str) -> User:
     return user
 
 
-def create_user_by_admin(actor: Actor, **fields: Any) -> User:
-    """``services.create_user`` for the admin pages: case-reading roles wait for approval."""
-    user = services.create_user(actor, **fields)
-    if rules.needs_approval(user.role):
+def one_time_password() -> str:
+    """An initial password to hand over in person (about 80 bits; changed at first use)."""
+    return "-".join(secrets.token_hex(5) for _ in range(2))
+
+
+def create_user_by_admin(actor: Actor, *, role: str, password: str = "", **fields: Any) -> User:
+    """``services.create_user`` for the admin pages (four eyes, docs/decisions/0013).
+
+    Every account an admin creates must replace its initial password at the first sign-in.
+    A case-reading account also waits for a supervisor of its organization, and the
+    admin never knows its password: it gets a random one nobody sees, and the approving
+    supervisor receives the initial password to hand to the person (:func:`approve`)."""
+    pending = rules.needs_approval(role)
+    if pending:
+        password = one_time_password()  # discarded: approval sets the one handed over
+    user = services.create_user(actor, role=role, password=password, **fields)
+    user.must_change_password = True
+    if pending:
         user.is_pending_approval = True
         audit.record(
             actor,
@@ -68,11 +83,13 @@ def pending_accounts(actor: Actor) -> list[User]:
     )
 
 
-def approve(actor: Actor, user_uuid: str) -> User:
+def approve(actor: Actor, user_uuid: str) -> tuple[User, str]:
     """A supervisor of the account's own organization lets it sign in.
 
-    Another organization's account, or one that is not pending, is 404 like any object
-    outside the actor's organization."""
+    Returns the account and its initial password, shown once to the supervisor, who hands
+    it to the person; it must be replaced at the first sign-in. Another organization's
+    account, or one that is not pending, is 404 like any object outside the actor's
+    organization."""
     if not has_permission(getattr(actor, "role", None), Permission.ACCOUNTS_APPROVE):
         raise Forbidden()
     user = db.session.scalar(
@@ -85,8 +102,13 @@ def approve(actor: Actor, user_uuid: str) -> User:
     )
     if user is None or user.id == actor.id:
         raise NotFound("No such account awaits approval")
+    initial = one_time_password()
+    user.password_hash = passwords.hash_password(initial)
+    user.password_changed_at = utcnow()
+    user.must_change_password = True
     user.is_pending_approval = False
     user.approved_at = utcnow()
+    services.end_all_sessions(user)
     audit.record(
         actor,
         "user.approve",
@@ -94,7 +116,7 @@ def approve(actor: Actor, user_uuid: str) -> User:
         object_id=user.uuid,
         details={"email": user.email, "role": user.role},
     )
-    return user
+    return user, initial
 
 
 def deactivate(actor: Actor, user: User, *, reason: str = "") -> int:

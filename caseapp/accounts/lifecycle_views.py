@@ -123,7 +123,14 @@ def approve_account(uuid: str) -> Any:
             accounts=lifecycle.pending_accounts(current_user),
             action_form=form,
         ), 422
-    user = lifecycle.approve(current_user, uuid)  # another organization's account: 404
+    user, initial = lifecycle.approve(current_user, uuid)  # another organization's: 404
     db.session.commit()
-    flash(_("Cuenta de %(email)s aprobada: ya puede ingresar.", email=user.email), "success")
-    return redirect(url_for("accounts.pending_accounts"))
+    # shown once in this response, never in a flash message (the session cookie is
+    # signed, not encrypted)
+    return render_template(
+        "accounts/pending.html",
+        accounts=lifecycle.pending_accounts(current_user),
+        action_form=ActionForm(),
+        approved=user,
+        initial_password=initial,
+    )

@@ -67,6 +67,8 @@ class User(db.Model):  # type: ignore[name-defined]
     is_pending_approval: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: set on accounts an admin creates: the first sign-in must choose a new password
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     organization: Mapped[Organization] = relationship()
 

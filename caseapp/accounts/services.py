@@ -155,10 +155,13 @@ def change_password(user: User, *, current: str, new: str) -> None:
         errors["current_password"] = ["incorrect"]
     if problems := passwords.password_problems(new):
         errors["new_password"] = problems
+    elif user.must_change_password and new == current:
+        errors["new_password"] = ["must differ from the initial password"]
     if errors:
         raise ValidationFailed(errors)
     user.password_hash = passwords.hash_password(new)
     user.password_changed_at = utcnow()
+    user.must_change_password = False  # the initial password is gone (ADR 0013)
     end_all_sessions(user)
     audit.record(user, "auth.password_change", object_type="user", object_id=user.uuid)
 

@@ -40,6 +40,8 @@ def creation_problem(user: User) -> str | None:
         return f"{user.email} is deactivated"
     if user.is_pending_approval:
         return f"{user.email} awaits the approval of a supervisor of its organization"
+    if user.must_change_password:
+        return f"{user.email} must first sign in and replace the initial password"
     if user.role in rules.TWO_FACTOR_ROLES and user.totp_enabled_at is None:
         return (
             f"{user.email} is a {user.role}: that role needs two-factor sign-in; the user "

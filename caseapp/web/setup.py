@@ -173,7 +173,10 @@ def _guard() -> Any:
         if is_api():
             abort(401)
         return redirect(url_for("accounts.login", next=request.full_path))
-    if not is_api() and _needs_two_factor_enrolment():
+    if not is_api() and current_user.must_change_password:  # admin-made account (ADR 0013)
+        if request.endpoint not in FIRST_PASSWORD_ENDPOINTS:
+            return redirect(url_for("accounts.change_password"))
+    elif not is_api() and _needs_two_factor_enrolment():
         return redirect(url_for("accounts.two_factor_setup"))
     if kind == "permission" and not has_permission(current_user.role, permission):
         abort(403)
@@ -181,6 +184,9 @@ def _guard() -> Any:
     return None
 
 
+FIRST_PASSWORD_ENDPOINTS = frozenset(
+    {"accounts.change_password", "accounts.logout", "web.set_language", "web.healthz"}
+)
 ENROLMENT_ENDPOINTS = frozenset(
     {"accounts.two_factor_setup", "accounts.logout", "web.set_language", "web.healthz"}
 )

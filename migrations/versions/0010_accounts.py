@@ -1,4 +1,5 @@
-"""accounts: token expiry, account approval (four eyes) and deactivation time
+"""accounts: token expiry, account approval (four eyes), first-sign-in password change,
+deactivation time
 
 Revision ID: 0010_accounts
 Revises: 0009
@@ -32,6 +33,10 @@ def upgrade():
     )
     op.add_column("users", sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("users", sa.Column("deactivated_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column(
+        "users",
+        sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     op.add_column("api_tokens", sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
     bind = op.get_bind()
     expires = datetime.now(UTC) + GRACE
@@ -50,6 +55,7 @@ def upgrade():
 def downgrade():
     # ALTER TABLE … DROP COLUMN (SQLite 3.35+), again without copying ``users``
     op.drop_column("api_tokens", "expires_at")
+    op.drop_column("users", "must_change_password")
     op.drop_column("users", "deactivated_at")
     op.drop_column("users", "approved_at")
     op.drop_column("users", "is_pending_approval")

@@ -232,12 +232,21 @@ def test_a_token_of_a_never_enrolled_supervisor_is_refused(app, db_tx, users, ap
 
 
 # -- finding 5: four eyes on accounts an admin creates -------------------------------------
-def admin_creates(client, email: str, role: str, org: str):
+def admin_creates(client, email: str, role: str, org: str, password: str = PASSWORD):
     return post_form(
         client,
         "/admin/users",
         "/admin/users",
-        {"email": email, "full_name": "", "role": role, "org": org, "password": PASSWORD},
+        {"email": email, "full_name": "", "role": role, "org": org, "password": password},
+    )
+
+
+def change_password(client, current: str, new: str):
+    return post_form(
+        client,
+        "/account/password",
+        "/account/password",
+        {"current_password": current, "new_password": new, "confirm": new},
     )
 
 
@@ -248,17 +257,13 @@ def test_an_admin_created_screener_waits_for_a_supervisor_of_its_org(app, client
     assert user_row("mole@pnp-trata-mdd.test").is_pending_approval
     assert events("user.pending_approval")
 
-    # the admin (or anyone) signing in as it: a clear message, no session
+    # the admin signing in as it: the password they typed was never set; no session
     mole = app.test_client()
-    refused = login(mole, "mole@pnp-trata-mdd.test")
-    assert refused.status_code == 403
-    assert "aprobada" in refused.get_data(as_text=True)
+    assert login(mole, "mole@pnp-trata-mdd.test").status_code == 401
     assert mole.get("/cases").status_code == 302
     db.session.commit()  # the refused command rolls the test's session back to here
-    assert (
-        app.test_cli_runner().invoke(args=["tokens", "create", "mole@pnp-trata-mdd.test"]).exit_code
-        == 1
-    )
+    refused = app.test_cli_runner().invoke(args=["tokens", "create", "mole@pnp-trata-mdd.test"])
+    assert refused.exit_code == 1 and "approval" in refused.output
 
     # a supervisor of another organization neither sees nor approves it
     stranger = app.test_client()
@@ -269,25 +274,70 @@ def test_an_admin_created_screener_waits_for_a_supervisor_of_its_org(app, client
     approve = f"/accounts/pending/{uuid}/approve"
     assert post_form(stranger, "/accounts/pending", approve).status_code == 404
     assert user_row("mole@pnp-trata-mdd.test").is_pending_approval
+    assert not events("user.approve")
 
-    # the supervisor of its own organization approves it (audited), then it signs in
+    # the supervisor of its own organization approves it (audited) and receives the
+    # initial password, shown once, to hand to the person
     own = app.test_client()
     boss = users.create("supervisor", "PNP-TRATA-MDD")
     assert login(own, boss["email"]).status_code == 302
     assert "mole@pnp-trata-mdd.test" in own.get("/accounts/pending").get_data(as_text=True)
     approved = post_form(own, "/accounts/pending", approve)
-    assert approved.status_code == 302
+    assert approved.status_code == 200
+    initial = approved.get_data(as_text=True).split("<code>")[1].split("</code>")[0]
+    assert len(initial) >= 12 and initial != PASSWORD
     [event] = events("user.approve")
     assert event.actor_email == boss["email"] and event.object_id == uuid
+    assert initial not in event.details
     row = user_row("mole@pnp-trata-mdd.test")
     assert not row.is_pending_approval and row.approved_at is not None
-    assert login(app.test_client(), "mole@pnp-trata-mdd.test").status_code == 302
+    assert post_form(own, "/accounts/pending", approve).status_code == 404  # once
+
+    # the admin's password still does not work; the person's first sign-in must replace
+    # the initial password before any page, and no token is issued before that
+    assert login(app.test_client(), "mole@pnp-trata-mdd.test").status_code == 401
+    person = app.test_client()
+    assert login(person, "mole@pnp-trata-mdd.test", initial).status_code == 302
+    first = person.get("/cases")
+    assert first.status_code == 302 and first.headers["Location"].endswith("/account/password")
+    db.session.commit()
+    assert (
+        app.test_cli_runner().invoke(args=["tokens", "create", "mole@pnp-trata-mdd.test"]).exit_code
+        == 1
+    )
+    assert change_password(person, initial, initial).status_code == 422
+    assert change_password(person, initial, NEW_PASSWORD).status_code == 302
+    assert login(person, "mole@pnp-trata-mdd.test", NEW_PASSWORD).status_code == 302
+    assert person.get("/cases").status_code == 200
 
 
-def test_roles_without_case_data_need_no_approval(client, login_as):
+def test_a_pending_account_gets_a_clear_message_and_no_session(app, client, login_as):
+    """Nobody knows a pending account's password; should one be set (say, by a database
+    restore), the right password still opens nothing, and says why."""
+    login_as("admin")
+    admin_creates(client, "wait@upe-mdd.test", "caseworker", "UPE-MDD")
+    from caseapp.accounts import passwords
+
+    user_row("wait@upe-mdd.test").password_hash = passwords.hash_password(PASSWORD)
+    db.session.commit()
+    waiting = app.test_client()
+    response = login(waiting, "wait@upe-mdd.test")
+    assert response.status_code == 403
+    assert "aún no fue aprobada" in response.get_data(as_text=True)
+    assert waiting.get("/").status_code == 302
+
+
+def test_roles_without_case_data_need_no_approval(app, client, login_as):
     login_as("admin")
     admin_creates(client, "stats@pnp-trata-lim.test", "statistician", "PNP-TRATA-LIM")
-    assert not user_row("stats@pnp-trata-lim.test").is_pending_approval
+    row = user_row("stats@pnp-trata-lim.test")
+    assert not row.is_pending_approval and row.must_change_password
+    person = app.test_client()
+    assert login(person, "stats@pnp-trata-lim.test").status_code == 302
+    assert person.get("/reports/").headers["Location"].endswith("/account/password")
+    no_password = admin_creates(client, "nopw@pnp-trata-lim.test", "admin", "PNP-TRATA-LIM", "")
+    assert no_password.status_code == 422
+    assert "Contraseña inicial" in no_password.get_data(as_text=True)
 
 
 def test_reactivation_does_not_skip_the_approval(app, client, login_as):
@@ -297,7 +347,7 @@ def test_reactivation_does_not_skip_the_approval(app, client, login_as):
     assert runner.invoke(args=["users", "deactivate", "sup@cem-mdd.test"]).exit_code == 0
     assert runner.invoke(args=["users", "reactivate", "sup@cem-mdd.test"]).exit_code == 0
     assert user_row("sup@cem-mdd.test").is_pending_approval
-    assert login(app.test_client(), "sup@cem-mdd.test").status_code == 403
+    assert login(app.test_client(), "sup@cem-mdd.test").status_code == 401
 
 
 def test_the_operators_cli_user_is_active_at_once(app, client):
