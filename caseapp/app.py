@@ -222,7 +222,10 @@ def _init_login(app: Flask) -> None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
-        return accounts.user_for_token(token.strip())
+        from caseapp.accounts import tokens
+
+        user, g.token_refusal = tokens.check(token.strip())  # the 401 says why (ADR 0013)
+        return user
 
 
 def _enforce_idle_timeout() -> Any:
@@ -260,7 +263,10 @@ def _guard() -> Any:
         if is_api():
             abort(401)
         return redirect(url_for("accounts.login", next=request.full_path))
-    if not is_api() and _needs_two_factor_enrolment():
+    if not is_api() and current_user.must_change_password:  # admin-made account (ADR 0013)
+        if request.endpoint not in FIRST_PASSWORD_ENDPOINTS:
+            return redirect(url_for("accounts.change_password"))
+    elif not is_api() and _needs_two_factor_enrolment():
         return redirect(url_for("accounts.two_factor_setup"))
     if kind == "permission" and not has_permission(current_user.role, permission):
         abort(403)
@@ -268,6 +274,9 @@ def _guard() -> Any:
     return None
 
 
+FIRST_PASSWORD_ENDPOINTS = frozenset(
+    {"accounts.change_password", "accounts.logout", "web.set_language", "web.healthz"}
+)
 ENROLMENT_ENDPOINTS = frozenset(
     {"accounts.two_factor_setup", "accounts.logout", "web.set_language", "web.healthz"}
 )
@@ -332,7 +341,14 @@ def _http_error(exc: HTTPException) -> Any:
             401: "Authentication required: send Authorization: Bearer <token>",
             413: "Request body is larger than 5 MB",
         }.get(status, exc.description or exc.name)
-        response, status = error_response(status, code, message)
+        refusal = g.get("token_refusal") if status == 401 else None
+        if refusal is not None:
+            from caseapp.accounts.rules import MESSAGES
+
+            message = MESSAGES[refusal]
+        response, status = error_response(
+            status, code, message, **({"reason": refusal.value} if refusal else {})
+        )
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="ruta"'
         return response, status

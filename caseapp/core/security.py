@@ -37,6 +37,7 @@ class Permission(enum.StrEnum):
     DIRECTORY_VIEW = "directory.view"
     DIRECTORY_EDIT = "directory.edit"
     USERS_MANAGE = "users.manage"
+    ACCOUNTS_APPROVE = "accounts.approve"
     AUDIT_VIEW = "audit.view"
 
 
@@ -58,6 +59,7 @@ _SUPERVISOR = _CASEWORKER | {
     Permission.DETERMINATION_OVERRIDE,
     Permission.CONSENT_OVERRIDE,
     Permission.ESCALATION_INBOX,
+    Permission.ACCOUNTS_APPROVE,  # four eyes on accounts an admin creates (ADR 0013)
 }
 
 #: api.md §2, as data. Statisticians and admins never see case data.
