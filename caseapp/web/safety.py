@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,6 +12,9 @@ from flask import abort, request, url_for
 from caseapp.core.errors import ValidationFailed
 
 NUL = "\x00"
+#: C0 controls and DEL: a CR/LF in a redirect target was a header-injection attempt (and
+#: a 500 from Werkzeug); no same-site path needs any of them
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def safe_next(target: str | None, default_endpoint: str = "web.home") -> str:
@@ -23,6 +27,7 @@ def safe_next(target: str | None, default_endpoint: str = "web.home") -> str:
             and target.startswith("/")
             and not target.startswith("//")
             and "\\" not in target
+            and not _CONTROL.search(target)
         ):
             return target
     return url_for(default_endpoint)
