@@ -28,7 +28,7 @@ from caseapp.core.api import error_response
 from caseapp.core.errors import Conflict, DomainError
 from caseapp.core.security import access_of, has_permission
 from caseapp.extensions import db, login_manager
-from caseapp.web import json_safety
+from caseapp.web import json_safety, outage
 from caseapp.web.safety import refuse_nul_characters
 
 
@@ -277,6 +277,8 @@ def _stale_data(_exc: StaleDataError) -> Any:
 
 
 def _unexpected_error(exc: Exception) -> Any:
+    if outage.database_unreachable(exc):
+        return outage.unavailable(exc)  # 503 + Retry-After, not a 500 (web/outage.py)
     db.session.rollback()
     if current_app.testing:
         raise exc  # let the test runner show the traceback

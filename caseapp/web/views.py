@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from caseapp.core.security import authenticated, public
 from caseapp.extensions import db
+from caseapp.web.outage import RETRY_AFTER_SECONDS
 from caseapp.web.safety import safe_next
 
 bp = Blueprint("web", __name__)
@@ -39,4 +40,7 @@ def healthz() -> Any:
     except sa.exc.SQLAlchemyError:
         database = "unavailable"
     status = 200 if database == "ok" else 503
-    return jsonify({"status": "ok" if status == 200 else "degraded", "database": database}), status
+    response = jsonify({"status": "ok" if status == 200 else "degraded", "database": database})
+    if status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response, status
