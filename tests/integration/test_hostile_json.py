@@ -285,3 +285,37 @@ def test_random_json_with_surrogates_and_deep_nesting_is_never_a_5xx(
         assert_clean_refusal(response, f"{method} {path} depth {depth}", (400, 403, 422))
 
     check()
+
+
+def depth_of(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((depth_of(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((depth_of(v) for v in value), default=0)
+    return 0
+
+
+TRICKY_TEXT = st.text(alphabet='[]{}"\\ ,:ab\u00f1\U0001f600', max_size=8)
+ANY_JSON = st.recursive(
+    st.one_of(st.none(), st.integers(), TRICKY_TEXT),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(TRICKY_TEXT, children, max_size=3)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@given(value=ANY_JSON, ascii_only=st.booleans(), indent=st.sampled_from([None, 1]))
+def test_nesting_measured_on_the_text_is_the_parsed_depth(
+    value: Any, ascii_only: bool, indent: int | None
+) -> None:
+    """The depth bound reads the raw text (fast on 5 MB); brackets, quotes and
+    backslashes inside strings must not fool it."""
+    from caseapp.web.json_safety import nested_deeper_than
+
+    text = json.dumps(value, ensure_ascii=ascii_only, indent=indent)
+    depth = depth_of(value)
+    assert not nested_deeper_than(text, depth)
+    if depth:
+        assert nested_deeper_than(text, depth - 1)
