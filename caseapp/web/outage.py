@@ -23,11 +23,12 @@ import sys
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, current_app, make_response, request, url_for
+from flask import Response, current_app, make_response, request
 from flask_babel import get_locale
 
 from caseapp.core.api import error_response
 from caseapp.extensions import db
+from caseapp.web.safety import safe_next
 
 RETRY_AFTER_SECONDS = 5
 #: PostgreSQL SQLSTATEs of an unreachable server besides class 08 (connection exception):
@@ -79,7 +80,8 @@ def _page() -> str:
     template = current_app.jinja_env.get_template("errors/unavailable.html")
     return template.render(
         lang=str(get_locale() or "es"),
-        retry_url=request.full_path.rstrip("?") if request.method == "GET" else url_for("web.home"),
+        # the same address again, through the same-site filter of every redirect target
+        retry_url=safe_next(request.full_path.rstrip("?") if request.method == "GET" else None),
     )
 
 
