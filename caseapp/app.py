@@ -34,6 +34,7 @@ from caseapp.core.crypto import Keyring
 from caseapp.core.errors import Conflict, DomainError
 from caseapp.core.security import access_of, has_permission
 from caseapp.extensions import db, login_manager
+from caseapp.web import json_safety, outage
 from caseapp.web.safety import refuse_nul_characters
 
 
@@ -136,6 +137,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_enforce_idle_timeout)
     app.before_request(_guard)
     app.before_request(refuse_nul_characters)  # after the guard: see web/safety.py
+    json_safety.init_app(app)  # hostile JSON bodies (depth, surrogates), after the guard
     app.after_request(_security_headers)
     # A session never outlives its request: a view that forgot to commit loses its
     # changes instead of leaking them into whatever runs next in the same context.
@@ -383,6 +385,8 @@ def _stale_data(_exc: StaleDataError) -> Any:
 
 
 def _unexpected_error(exc: Exception) -> Any:
+    if outage.database_unreachable(exc):
+        return outage.unavailable(exc)  # 503 + Retry-After, not a 500 (web/outage.py)
     db.session.rollback()
     if current_app.testing:
         raise exc  # let the test runner show the traceback
