@@ -146,24 +146,35 @@ class Users:
     def __init__(self) -> None:
         self.n = 0
 
-    def create(self, role: str = "screener", org: str = "PNP-TRATA-MDD",
-               email: str | None = None, password: str = PASSWORD,
-               two_factor: bool | None = None) -> dict[str, Any]:
+    def create(
+        self,
+        role: str = "screener",
+        org: str = "PNP-TRATA-MDD",
+        email: str | None = None,
+        password: str = PASSWORD,
+        two_factor: bool | None = None,
+    ) -> dict[str, Any]:
         """A user; roles that require 2FA get it enrolled (their secret is returned)."""
         from caseapp.accounts import services
         from caseapp.accounts import two_factor as tf
 
         self.n += 1
         email = email or f"{role}{self.n}@{org.lower()}.test"
-        user = services.create_user(None, email=email, role=role, org_code=org,
-                                    password=password)
+        user = services.create_user(None, email=email, role=role, org_code=org, password=password)
         secret = None
         if two_factor if two_factor is not None else role in tf.REQUIRED_ROLES:
             secret = tf.start_enrolment(user)
             tf.confirm_enrolment(user, totp_code(secret, -1))  # leaves "now" unused
         db.session.commit()
-        return {"email": email, "password": password, "id": user.id, "uuid": user.uuid,
-                "role": role, "org": org, "totp_secret": secret}
+        return {
+            "email": email,
+            "password": password,
+            "id": user.id,
+            "uuid": user.uuid,
+            "role": role,
+            "org": org,
+            "totp_secret": secret,
+        }
 
     def token(self, user: dict[str, Any]) -> str:
         from caseapp.accounts import services
@@ -191,8 +202,14 @@ def totp_code(secret: str, step_offset: int = 0) -> str:
 def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
     """Sign in through the pages, answering the 2FA step when the user has it."""
     page = client.get("/login")
-    response = client.post("/login", data={"email": email, "password": password,
-                                           "csrf_token": csrf_from(page.get_data(as_text=True))})
+    response = client.post(
+        "/login",
+        data={
+            "email": email,
+            "password": password,
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
     if response.status_code == 302 and response.headers["Location"].endswith("/login/2fa"):
         from caseapp.accounts.models import User
 
@@ -202,8 +219,10 @@ def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
         # each time step is accepted once: use the next one when this one was used
         step_now = int(__import__("time").time()) // 30
         offset = 1 if (user.totp_last_step or 0) >= step_now else 0
-        response = client.post("/login/2fa", data={
-            "code": totp_code(user.totp_secret, offset), "csrf_token": csrf_from(form)})
+        response = client.post(
+            "/login/2fa",
+            data={"code": totp_code(user.totp_secret, offset), "csrf_token": csrf_from(form)},
+        )
     return response
 
 
@@ -262,3 +281,14 @@ def k(app):
 
     yield set_k
     app.config["SUPPRESSION_THRESHOLD"] = before
+
+
+@pytest.fixture
+def exact_counts(app):
+    """Publish counts without cell-key noise (PERTURBATION_MAX_NOISE = 0), for tests of
+    what is counted (units, dimensions, periods), not of how it is protected; the
+    perturbation has its own tests (tests/*/test_differencing*). Restored afterwards."""
+    before = app.config.get("PERTURBATION_MAX_NOISE")
+    app.config["PERTURBATION_MAX_NOISE"] = 0
+    yield
+    app.config["PERTURBATION_MAX_NOISE"] = before
