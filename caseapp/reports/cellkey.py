@@ -44,7 +44,6 @@ DEFAULT_MAX_NOISE = 2
 _WEIGHTS = (4, 2, 1, 1, 1, 1, 1, 1)
 
 _MIXER_ROUNDS = 3
-_SHIFTS = (15, 13)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +52,6 @@ class Mixer:
 
     multipliers: tuple[int, ...]
     offsets: tuple[int, ...]
-    shifts: tuple[int, ...] = _SHIFTS
 
 
 def mixer(secret: bytes, domain: str) -> Mixer:
@@ -74,18 +72,16 @@ def mixer(secret: bytes, domain: str) -> Mixer:
     return Mixer(tuple(multipliers), tuple(offsets))
 
 
-def _xorshift(x: int, shift: int) -> int:
-    return (x | (x >> shift)) - (x & (x >> shift))  # x XOR (x >> shift), as in the SQL
-
-
 def record_key(unit_id: int, mix: Mixer) -> int:
-    """A unit's record key in [0, MODULUS): affine steps modulo a prime with xor-shifts
-    between them (the SQL twin in `recordkeys.py` computes the same, bit for bit)."""
-    x = unit_id % MODULUS
-    for i, (a, b) in enumerate(zip(mix.multipliers, mix.offsets, strict=True)):
-        x = (x * a + b) % MODULUS
-        if i < len(mix.shifts):
-            x = _xorshift(x, mix.shifts[i])
+    """A unit's record key in [0, MODULUS): a secret affine step, then secret quadratic
+    steps ``x -> a*x*x + b`` modulo the prime (a polynomial of degree 4 with secret
+    coefficients). The SQL twin in `recordkeys.py` computes the same, bit for bit; a
+    quadratic step repeats its input twice in SQL text (SQL has no variables), so this
+    costs far less than xor-shift mixing, which repeats it four times per round."""
+    a, b = mix.multipliers, mix.offsets
+    x = (unit_id % MODULUS * a[0] + b[0]) % MODULUS
+    for i in range(1, len(a)):
+        x = (x * x % MODULUS * a[i] + b[i]) % MODULUS
     return x
 
 

@@ -46,8 +46,9 @@ a second non-negative *integer* table moving one unit exists too (tested).
 Ties between equal counts are broken by dimension values, not input order, so a table
 gets the same pattern whatever order the query returns rows in: two patterns for one table
 could be combined. Not covered, see docs/decisions/0005: intervals (a hidden cell may be
-bounded, e.g. "between 1 and 6"), and differencing between different filters (January to
-June minus January to May), which no per-table method prevents.
+bounded, e.g. "between 1 and 6"). Differencing between different filters (January to
+June minus January to May), which no per-table method prevents, is handled by the
+cell-key `Perturbation` of what is published (cellkey.py, docs/decisions/0016).
 """
 
 from __future__ import annotations

@@ -166,3 +166,13 @@ def test_the_description_says_totals_are_not_sums_in_both_languages():
     note = doc["note"]
     assert isinstance(note, dict)
     assert "suma de las filas" in note["es"] and "sum of the rows" in note["en"]
+
+
+@pytest.mark.parametrize("bad", [-1, 8, "2", True, 1.5])
+def test_the_noise_setting_is_checked_at_start_up(tmp_path, bad):
+    from caseapp.core.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="PERTURBATION_MAX_NOISE"):
+        load_config({"ENV": "testing", "PERTURBATION_MAX_NOISE": bad}, instance_path=tmp_path)
+    cfg = load_config({"ENV": "testing"}, instance_path=tmp_path, environ={})
+    assert cfg["PERTURBATION_MAX_NOISE"] == cellkey.DEFAULT_MAX_NOISE == 2
