@@ -141,6 +141,11 @@ openapi.register_schema(
             "total": {"$ref": "#/components/schemas/PublishedCount"},
             "generated_at": {"type": "string", "format": "date-time"},
             "rule_version": {"type": "string"},
+            "perturbation": {
+                "type": "object",
+                "description": "cell-key perturbation of published counts (ADR 0016): "
+                "method, max_noise, additive (false: rows need not sum to the total), note",
+            },
             "multi_valued": {"type": "array", "items": {"type": "string"}},
             "filters": {"type": "object"},
             "labels": {"type": "object"},
@@ -251,7 +256,8 @@ openapi.register(
     "/reports/export/{layout}",
     "get",
     {
-        "summary": "Export layouts: unodc_glotip, inei, ctdc (ctdc: statisticians only)",
+        "summary": "Export layouts: unodc_glotip, inei, ctdc (ctdc: statisticians only, "
+        "whole calendar years: from a 1 January, to a 31 December)",
         "parameters": [openapi.path_param("layout"), _STATUS, *_PERIOD],
         "responses": {
             "200": _ok("The layout's tables, or CTDC rows (k-anonymous)"),
