@@ -77,6 +77,12 @@ REASONS: dict[str, tuple[str, str]] = {
         "The model has no maximum-likelihood estimate with these data (overlaps too sparse). "
         "Merge lists or widen the period.",
     ),
+    "withheld": (
+        "No se publica para proteger una cifra pequeña (control de divulgación): otra "
+        "cifra publicada permitiría deducirla. Use todas las fuentes o quite el desglose.",
+        "Withheld to protect a small count (disclosure control): another published figure "
+        "would give it away. Use all sources or remove the breakdown.",
+    ),
     "unstable_estimate": (
         "La estimación de personas no vistas es inestable (más de {ratio} veces las "
         "observadas o el ajuste no converge): las listas se solapan demasiado poco. "
