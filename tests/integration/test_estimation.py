@@ -44,6 +44,12 @@ def build(api, cells: dict[tuple[str, ...], int], **person) -> None:
                 post(clients[kind], body)
 
 
+@pytest.fixture(autouse=True)
+def _fast_bootstrap(app, monkeypatch):
+    """200 bootstrap replicates instead of 500: the same code, a quicker interval."""
+    monkeypatch.setitem(app.config, "MSE_BOOTSTRAP_REPS", 200)
+
+
 def estimate(client, query: str = "", status: int = 200) -> dict:
     response = client.get(f"/api/v1/reports/estimate?{query}")
     assert response.status_code == status, response.get_json()
@@ -68,7 +74,6 @@ def numbers(doc) -> list[int]:
 
 def test_estimate_shape_for_a_statistician(api, k, app):
     k(10)
-    app.config["MSE_BOOTSTRAP_REPS"] = 200
     build(api, BASE)
     doc = estimate(api("statistician", POLICE), "from=2026-01-01&to=2026-12-31")
     assert doc["report"] == "estimate"
@@ -101,7 +106,6 @@ def test_estimate_shape_for_a_statistician(api, k, app):
 
 def test_estimate_by_sex_refuses_small_strata_and_their_complement(api, k, app):
     k(10)
-    app.config["MSE_BOOTSTRAP_REPS"] = 200
     build(api, BASE, sex="F")
     build(api, {("police",): 2, ("prosecutor",): 1, ("police", "ngo"): 1}, sex="M")
     doc = estimate(api("statistician", POLICE), "by=sex")
@@ -138,7 +142,6 @@ def test_bad_parameters_are_422_naming_the_field(api, query, field):
 
 def test_permission_and_scope(api, app, client, k):
     k(10)
-    app.config["MSE_BOOTSTRAP_REPS"] = 200
     build(api, BASE)
     assert client.get("/api/v1/reports/estimate").status_code == 401
     # a screener reads reports of its own organization: one kind, no estimate
@@ -166,7 +169,6 @@ def test_a_suppressed_count_cannot_be_recovered_through_lists_or_strata(api, k, 
     complement). An attacker asks for every choice of lists and every stratum and
     subtracts published numbers from the overlap report's: never gets the 3."""
     k(10)
-    app.config["MSE_BOOTSTRAP_REPS"] = 200
     build(api, BASE, sex="F")
     build(api, {("mimp",): 3, ("police", "mimp"): 12}, sex="F")
     statistician = api("statistician", POLICE)
@@ -203,7 +205,6 @@ def test_a_suppressed_count_cannot_be_recovered_through_lists_or_strata(api, k, 
 
 def test_a_small_total_is_never_estimated(api, k, app):
     k(10)
-    app.config["MSE_BOOTSTRAP_REPS"] = 200
     build(api, {("police",): 3, ("prosecutor",): 2, ("ngo",): 1, ("police", "ngo"): 1})
     doc = estimate(api("statistician", POLICE))
     assert doc["overall"]["status"] == "refused"
@@ -216,7 +217,6 @@ def test_a_small_total_is_never_estimated(api, k, app):
 
 def test_overlap_page_shows_the_estimate_in_spanish(api, app, client, login_as, k):
     k(10)
-    app.config["MSE_BOOTSTRAP_REPS"] = 200
     build(api, BASE)
     login_as("statistician", POLICE)
     response = client.get(
@@ -234,7 +234,6 @@ def test_overlap_page_shows_the_estimate_in_spanish(api, app, client, login_as, 
 
 def test_overlap_page_estimate_by_stratum_and_bad_by(api, app, client, login_as, k):
     k(10)
-    app.config["MSE_BOOTSTRAP_REPS"] = 200
     build(api, BASE)
     login_as("statistician", POLICE)
     ok = client.get("/reports/overlap?by=sex")
