@@ -326,7 +326,7 @@ openapi.register(
         "parameters": [
             _query(
                 "lists",
-                "Comma list of 3 to 10 organization kinds used as lists (default: every kind "
+                "Comma list of 3 to 8 organization kinds used as lists (default: every kind "
                 "that identified someone; beyond 6, the smallest are merged into one list)",
             ),
             _query(

@@ -86,6 +86,21 @@ def test_vectorised_refit_agrees_with_statsmodels():
     np.testing.assert_allclose(beta[0], result.chosen.params, rtol=1e-6, atol=1e-6)
 
 
+def test_stepwise_scores_agree_with_statsmodels_fits():
+    """The numpy fits that score the stepwise candidates give statsmodels' numbers."""
+    uk = uk_table()
+    for terms in ([], mse.candidate_pairs(uk)[:3], mse.candidate_pairs(uk)):
+        quick = mse._quick_fit(uk, terms, None)
+        full = mse._fit(uk, terms)
+        assert quick is not None and full is not None
+        assert quick.aic == pytest.approx(full.aic, abs=1e-6)
+        assert quick.bic == pytest.approx(full.bic, abs=1e-6)
+        assert quick.deviance == pytest.approx(full.deviance, abs=1e-6)
+        assert quick.unseen == pytest.approx(full.unseen, rel=1e-6)
+    la, gp = uk.lists.index("LA"), uk.lists.index("GP")
+    assert mse._quick_fit(uk, [(la, gp)], None) is None  # no MLE: never a candidate model
+
+
 # -- simulated populations of known size --------------------------------------------------------
 
 MAIN = np.array([-1.2, -1.0, -1.5, -0.8])
