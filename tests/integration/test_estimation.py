@@ -161,6 +161,29 @@ def test_openapi_documents_the_estimate(api):
     assert "EstimateReport" in spec["components"]["schemas"]
 
 
+def test_strata_come_from_each_persons_latest_screening(api, db_tx):
+    """The overlap by stratum (PostgreSQL: DISTINCT ON + bit_or window; SQLite: the
+    victims report's anti-join) puts a person under the sex of their latest screening."""
+    from caseapp.reports import estimates
+    from caseapp.reports.queries import FactFilter
+
+    police, prosecutor, ngo = (api("screener", o) for o in (POLICE, PROSECUTOR, NGO))
+    first = screening(sex="F", at="2026-03-01T10:00:00-05:00")
+    post(police, first)
+    later = screening(first["person"]["document"]["number"], at="2026-03-09T10:00:00-05:00")
+    later["person"] = {**first["person"], "sex": "M"}
+    post(prosecutor, later)
+    post(ngo, screening(sex="F"))
+    flt = FactFilter(None, None, ("indicated", "possible"), None)
+    assert estimates.overlap_by_stratum(flt, "sex") == {
+        "M": {frozenset({"police", "prosecutor"}): 1},
+        "F": {frozenset({"ngo"}): 1},
+    }
+    assert estimates.overlap_by_stratum(flt, None) == {
+        "": {frozenset({"police", "prosecutor"}): 1, frozenset({"ngo"}): 1}
+    }
+
+
 # -- disclosure -----------------------------------------------------------------------------
 
 
