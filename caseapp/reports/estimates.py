@@ -278,7 +278,10 @@ def _published(result: estimation.Estimate | estimation.Refusal) -> dict[str, An
         },
         "bic_model": {
             "interactions": bic.term_names(result.lists),
-            "estimate": _round(result.observed + bic.unseen),
+            # null when BIC's model extrapolates as far as a refused estimate would
+            "estimate": _round(result.observed + bic.unseen)
+            if bic.unseen <= estimation.MAX_UNSEEN_RATIO * result.observed
+            else None,
         },
     }
 
