@@ -12,7 +12,7 @@ from caseapp.core import openapi
 from caseapp.core.api import api
 from caseapp.core.security import Permission, requires
 from caseapp.extensions import db
-from caseapp.reports import exports, services
+from caseapp.reports import estimates, estimation, exports, services
 from caseapp.reports.queries import GAP_DIMENSIONS, REFERRAL_DIMENSIONS, VICTIM_DIMENSIONS
 
 
@@ -63,6 +63,14 @@ def report_gaps() -> Any:
 @requires(Permission.REPORTS_VIEW)
 def report_occupancy() -> Any:
     return _run(services.OCCUPANCY, services.occupancy_report, "occupancy", "ruta-ocupacion")
+
+
+@api.get("/reports/estimate")
+@requires(Permission.REPORTS_VIEW)
+def report_estimate() -> Any:
+    doc = estimates.estimate_report(current_user, estimates.parse_params(request.args))
+    db.session.commit()  # the report.read audit event
+    return jsonify(doc)
 
 
 @api.get("/reports/export/<layout>")
@@ -262,6 +270,89 @@ openapi.register(
         "responses": {
             "200": _ok("The layout's tables, or CTDC rows (k-anonymous)"),
             **openapi.error_responses(401, 403, 404, 422),
+        },
+    },
+)
+_ESTIMATE = {
+    "type": "object",
+    "required": ["status"],
+    "properties": {
+        "status": {"type": "string", "enum": ["estimated", "refused"]},
+        "observed": {"type": "integer", "description": "rounded to 10"},
+        "estimate": {"type": "integer", "description": "observed + unseen, rounded to 10"},
+        "unseen": {"type": "integer", "description": "rounded to 10"},
+        "ci_low": {"type": "integer", "description": "95 % interval, rounded down to 10"},
+        "ci_high": {"type": "integer", "description": "95 % interval, rounded up to 10"},
+        "model": {"type": "object"},
+        "bic_model": {"type": "object"},
+        "refused": {
+            "type": "object",
+            "required": ["code", "message", "message_es"],
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "enum": sorted(estimation.REASONS),
+                },
+                "message": {"type": "string"},
+                "message_es": {"type": "string"},
+            },
+        },
+    },
+    "additionalProperties": True,
+}
+openapi.register_schema("Estimate", _ESTIMATE)
+openapi.register_schema(
+    "EstimateReport",
+    {
+        "type": "object",
+        "required": ["report", "method", "criterion", "lists", "overall", "strata", "threshold"],
+        "properties": {
+            "report": {"type": "string", "enum": ["estimate"]},
+            "method": {"type": "string"},
+            "criterion": {"type": "string", "enum": ["aic", "bic"]},
+            "lists": {"type": "array", "items": {"type": "string"}},
+            "merged": {"type": "array", "items": {"type": "string"}},
+            "dimension": {"type": ["string", "null"]},
+            "overall": {"$ref": "#/components/schemas/Estimate"},
+            "strata": {"type": "array", "items": {"$ref": "#/components/schemas/Estimate"}},
+            "rounding": {"type": "integer"},
+            "interval": {"type": "object"},
+            "assumptions": {"type": "array", "items": {"type": "object"}},
+            "threshold": {"type": "integer"},
+        },
+        "additionalProperties": True,
+    },
+)
+openapi.register(
+    "/reports/estimate",
+    "get",
+    {
+        "summary": "Multiple systems estimate of the persons no organization kind identified "
+        "(rounded to 10; docs/estimation.md)",
+        "parameters": [
+            _query(
+                "lists",
+                "Comma list of 3 to 8 organization kinds used as lists (default: every kind "
+                "that identified someone; beyond 6, the smallest are merged into one list)",
+            ),
+            _query(
+                "by",
+                "Optional stratum: sex, age_group or exploitation_form",
+                type="string",
+                enum=["sex", "age_group", "exploitation_form"],
+            ),
+            _STATUS,
+            _PERIOD[0],
+            _PERIOD[1],
+        ],
+        "responses": {
+            "200": {
+                "description": "Estimate (overall and per stratum) or the reason it is refused",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/EstimateReport"}}
+                },
+            },
+            **openapi.error_responses(401, 403, 422),
         },
     },
 )
