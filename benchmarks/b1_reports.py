@@ -169,7 +169,8 @@ def published_cells(doc: dict[str, Any], dims: Sequence[str]) -> dict[tuple[Any,
 
 def _perturbed(app: Any, counts: Any) -> Callable[[int, int], int]:
     """The value the API publishes for a count and its record-key sum (ADR 0016)."""
-    from caseapp.reports import cellkey, recordkeys, services
+    from caseapp.reports import recordkeys, services
+    from caseapp.stats import cellkey
 
     k, max_noise = services.threshold(), recordkeys.max_noise()
     return lambda n, key: cellkey.perturb(n, cellkey.cell_key(key), k, max_noise)

@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from caseapp.reports import estimation as mse
+from caseapp.stats import estimation as mse
 
 MAIN = {4: [-1.2, -1.0, -1.5, -0.8], 5: [-1.2, -1.0, -1.5, -0.8, -1.3]}
 INTERACTIONS = {(0, 1): 0.8, (2, 3): -0.5}

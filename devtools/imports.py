@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent / "caseapp"
 LAYERS: list[tuple[str, ...]] = [
     ("core", "extensions"),
     ("audit",),
-    ("accounts", "directory"),
+    ("accounts", "directory", "stats"),
     ("screening", "referrals", "shelters", "facts"),
     ("maintenance",),
     ("intake",),

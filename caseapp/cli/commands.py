@@ -25,14 +25,25 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(referrals_group)
     app.cli.add_command(reports_group)
     from caseapp.cli import accounts as _accounts  # noqa: F401 (users/tokens subcommands)
-    from caseapp.reports.cli import estimate, synth
+    from caseapp.reports.cli import estimate
 
     reports_group.add_command(estimate)
-
-    app.cli.add_command(synth)
+    _add_developer_commands(app)
     from caseapp.maintenance.cli import register as register_maintenance
 
     register_maintenance(app)  # keys, backup, retention
+
+
+def _add_developer_commands(app: Flask) -> None:
+    """`flask synth` comes from devtools/, outside the product package, and only where
+    synthetic data may be made (never in production, where the command also refuses)."""
+    if app.config["ENV"] == "production":
+        return
+    try:
+        from devtools.synth.cli import synth
+    except ImportError:  # an install without the developer tools
+        return
+    app.cli.add_command(synth)
 
 
 def _fail(message: str) -> None:

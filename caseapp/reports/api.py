@@ -12,8 +12,9 @@ from caseapp.core import openapi
 from caseapp.core.api import api
 from caseapp.core.security import Permission, requires
 from caseapp.extensions import db
-from caseapp.reports import estimates, estimation, exports, services
+from caseapp.reports import estimates, exports, services
 from caseapp.reports.queries import GAP_DIMENSIONS, REFERRAL_DIMENSIONS, VICTIM_DIMENSIONS
+from caseapp.stats import estimation
 
 
 def respond(doc: dict[str, Any], kind: str, fmt: str, basename: str) -> Response:

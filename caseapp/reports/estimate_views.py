@@ -34,7 +34,7 @@ class EstimateSection:
 
     @property
     def kinds(self) -> list[tuple[str, str]]:
-        from caseapp.web.nav import locale
+        from caseapp.core.i18n import locale
 
         return codes.get("org_kind").choices(locale())
 
@@ -43,7 +43,7 @@ def section(
     actor: Any, period: Mapping[str, str], args: MultiDict[str, str], overlap: dict[str, Any]
 ) -> EstimateSection:
     """Validate `by`/`lists`, run the estimate, draw its chart. Errors name the field."""
-    from caseapp.web.nav import locale
+    from caseapp.core.i18n import locale
 
     out = EstimateSection(by=args.get("by", ""), lists=args.getlist("lists"))
     query = dict(period)

@@ -36,8 +36,9 @@ from sqlalchemy.dialects import postgresql
 from caseapp.core import codes
 from caseapp.core.errors import ValidationFailed
 from caseapp.extensions import db
-from caseapp.reports import disclosure, estimation, layouts, queries, services
+from caseapp.reports import layouts, queries, services
 from caseapp.reports.queries import FactFilter
+from caseapp.stats import disclosure, estimation
 
 DIMENSIONS = ("sex", "age_group", "exploitation_form")
 #: With more kinds than this identifying persons, the default keeps the largest

@@ -17,8 +17,9 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from caseapp.core import codes
-from caseapp.reports import cellkey, disclosure, queries, recordkeys
+from caseapp.reports import queries, recordkeys
 from caseapp.reports.queries import UNKNOWN, Counts, FactFilter
+from caseapp.stats import cellkey, disclosure
 
 log = logging.getLogger(__name__)
 

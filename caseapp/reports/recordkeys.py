@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from caseapp.reports import cellkey
+from caseapp.stats import cellkey
 
 
 def secret() -> bytes:

@@ -22,8 +22,9 @@ from caseapp.core import codes
 from caseapp.core.db import utcnow
 from caseapp.core.errors import Forbidden, NotFound, ValidationFailed
 from caseapp.core.security import Permission, has_permission
-from caseapp.reports import disclosure, layouts, queries, recordkeys
+from caseapp.reports import layouts, queries, recordkeys
 from caseapp.reports.queries import LIMA, FactFilter
+from caseapp.stats import disclosure
 
 FORMATS = ("json", "csv", "xlsx")
 UNITS = ("persons", "screenings")

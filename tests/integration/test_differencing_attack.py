@@ -20,7 +20,8 @@ from openpyxl import load_workbook
 
 from caseapp.extensions import db
 from caseapp.facts.models import ScreeningFact
-from caseapp.reports import cellkey, recordkeys
+from caseapp.reports import recordkeys
+from caseapp.stats import cellkey
 from tests.integration.test_reports_api import POLICE, post, screening
 from tests.integration.test_reports_pages import page_user  # noqa: F401 (fixture)
 

@@ -21,9 +21,9 @@ from caseapp.facts import linkage
 from caseapp.facts import services as facts
 from caseapp.facts.models import ScreeningFact, ScreeningFactPurpose
 from caseapp.intake import services as intake_services
-from caseapp.reports import synth
 from caseapp.screening import services as screening_services
 from caseapp.screening.models import Case, Person, Screening
+from devtools import synth
 
 ACTOR = SystemActor(email="system:test-synth")
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from caseapp.reports import cellkey, disclosure
+from caseapp.stats import cellkey, disclosure
 
 SECRET = bytes(range(32))
 MIX = cellkey.mixer(SECRET, "person")

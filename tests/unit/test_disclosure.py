@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from caseapp.reports.disclosure import (
+from caseapp.stats.disclosure import (
     AdditiveGroup,
     SuppressedTable,
     k_anonymize,

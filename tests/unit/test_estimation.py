@@ -1,4 +1,4 @@
-"""Multiple systems estimation (caseapp.reports.estimation): the UK 2013 reference figure,
+"""Multiple systems estimation (caseapp.stats.estimation): the UK 2013 reference figure,
 coverage on simulated populations, refusals of what cannot be estimated, the CSV reader."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from caseapp.reports import estimation as mse
+from caseapp.stats import estimation as mse
 
 ROOT = Path(__file__).resolve().parents[2]
 UK_NAME = Path("shared") / "data" / "mse" / "uk_2013_five_lists.csv"

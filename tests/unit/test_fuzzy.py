@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 
 from caseapp.facts import fuzzy, linkage
-from caseapp.reports.synth import pairwise_quality, strip_accents, typo
+from devtools.synth.noise import strip_accents, typo
+from devtools.synth.quality import pairwise_quality
 
 KEY = b"k" * 32
 OTHER_KEY = b"o" * 32

@@ -59,7 +59,7 @@ from dataclasses import dataclass
 from itertools import combinations, count
 from typing import Any
 
-from caseapp.reports import cellkey
+from caseapp.stats import cellkey
 
 RULE_VERSION = "disclosure-2026.2-cellkey"
 
