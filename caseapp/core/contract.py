@@ -314,15 +314,18 @@ def Codes(list_name: str, *, extra: tuple[str, ...] = (), description: str | Non
     return Rule(check, schema, "codes")
 
 
-def _text_schema(
+def text_schema(
     max_len: int, nullable: bool, min_len: int = 0, description: str | None = None
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"type": ["string", "null"] if nullable else "string"}
     if min_len:
         out["minLength"] = min_len
         # at least min_len characters between the first and last non-space character
-        middle = max(min_len - 2, 0)
-        out["pattern"] = f"^[^\\x00]*?[^\\s\\x00][^\\x00]{{{middle},}}[^\\s\\x00][^\\x00]*$"
+        if min_len == 1:
+            out["pattern"] = "^[^\\x00]*?[^\\s\\x00][^\\x00]*$"
+        else:
+            middle = min_len - 2
+            out["pattern"] = f"^[^\\x00]*?[^\\s\\x00][^\\x00]{{{middle},}}[^\\s\\x00][^\\x00]*$"
     else:
         out["pattern"] = NO_NUL
     out["maxLength"] = max_len
@@ -354,7 +357,7 @@ def Text(
             raise problem(too_long or f"at most {max_len} characters")
         return value.strip() or None
 
-    return Rule(check, _text_schema(max_len, nullable, description=description), "text")
+    return Rule(check, text_schema(max_len, nullable, description=description), "text")
 
 
 def Explanation(
@@ -368,7 +371,7 @@ def Explanation(
 ) -> Rule:
     """Text with at least ``min_len`` characters besides surrounding spaces (a
     justification, a reason); kept as sent. ``nullable``: ``null`` = not given."""
-    schema = _text_schema(max_len, nullable, min_len, description)
+    schema = text_schema(max_len, nullable, min_len, description)
     pattern = re.compile(schema["pattern"])
 
     def check(value: Any) -> str | None:
@@ -418,6 +421,18 @@ def Flag(*, nullable: bool = False, message: str | None = None) -> Rule:
     return Rule(check, schema, "tri" if nullable else "flag")
 
 
+def _whole(value: Any) -> int | None:
+    """An integer, or ``None``: booleans and text are not numbers; ``16.0`` is ``16`` (JSON
+    and its schema do not tell them apart), ``16.5`` is not whole."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
 def WholeNumber(lo: int, hi: int, *, nullable: bool = True, message: str | None = None) -> Rule:
     """An integer from ``lo`` to ``hi`` (no booleans, no strings, no fractions)."""
     text = message or f"must be a whole number from {lo} to {hi}"
@@ -425,7 +440,8 @@ def WholeNumber(lo: int, hi: int, *, nullable: bool = True, message: str | None 
     def check(value: Any) -> int | None:
         if value is None and nullable:
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        value = _whole(value)
+        if value is None or not lo <= value <= hi:
             raise problem(text)
         return value
 
@@ -437,16 +453,17 @@ def Integer(message: str) -> Rule:
     """Any integer (no booleans, no strings, no fractions)."""
 
     def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
+        whole = _whole(value)
+        if whole is None:
             raise problem(message)
-        return value
+        return whole
 
     return Rule(check, {"type": "integer"}, "number")
 
 
 def parse_datetime(value: str) -> datetime:
     """An RFC 3339 date-time with offset, not before 2000; ``ValueError`` otherwise."""
-    if not _DATE_TIME.match(value):
+    if not _DATE_TIME.fullmatch(value):
         raise ValueError("not RFC 3339")
     parsed = datetime.fromisoformat(value.upper())
     if parsed.tzinfo is None:
@@ -458,7 +475,7 @@ def parse_datetime(value: str) -> datetime:
 
 def parse_date(value: str) -> date:
     """A date ``YYYY-MM-DD``; ``ValueError`` otherwise."""
-    if not _DATE.match(value):
+    if not _DATE.fullmatch(value):
         raise ValueError("not YYYY-MM-DD")
     return date.fromisoformat(value)
 
@@ -552,6 +569,17 @@ def QueryCode(
     return Rule(check, schema, "query")
 
 
+def comma_list_pattern(
+    values: Sequence[str], *, max_items: int | None = None, unique: bool = False
+) -> str:
+    """The regex of a comma list of ``values`` (or an empty text): what JSON schema can say
+    of ``?by=region,sex`` -- how many, and (a lookahead) none twice."""
+    one = "(?:" + "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)) + ")"
+    more = "*" if max_items is None else f"{{0,{max_items - 1}}}"
+    no_repeat = f"(?!.*\\b({one})\\b.*\\b\\1\\b)" if unique else ""
+    return f"^{no_repeat}(?:{one}(?:,{one}){more})?$"
+
+
 def QueryList(
     values: Callable[[], Sequence[str]],
     *,
@@ -560,15 +588,15 @@ def QueryList(
     unique: bool = False,
     description: str | None = None,
 ) -> Rule:
-    """A comma list (``?by=region,sex``) of the given values; blank parts are ignored.
-    ``None`` when not given or blank (the caller's default applies)."""
+    """A comma list (``?by=region,sex``) of the given values, exactly (no spaces, no empty
+    items); ``""`` is the empty list; ``None`` when not given (the caller's default)."""
 
     def check(value: Any) -> tuple[str, ...] | None:
         if value is None:
             return None
         if not isinstance(value, str):
             raise problem("must be given once")
-        parts = tuple(part.strip() for part in value.split(",") if part.strip())
+        parts = tuple(value.split(",")) if value else ()
         bad = [part for part in parts if part not in values()]
         if bad:
             raise problem(unknown(bad))
@@ -579,11 +607,8 @@ def QueryList(
         return parts
 
     def schema() -> dict[str, Any]:
-        out: dict[str, Any] = {"type": "array", "items": {"type": "string", "enum": list(values())}}
-        if max_items is not None:
-            out["maxItems"] = max_items
-        if unique:
-            out["uniqueItems"] = True
+        pattern = comma_list_pattern(values(), max_items=max_items, unique=unique)
+        out: dict[str, Any] = {"type": "string", "pattern": pattern}
         if description:
             out["description"] = description
         return out
@@ -663,7 +688,7 @@ def QueryText(max_len: int, *, description: str | None = None) -> Rule:
             raise problem(f"at most {max_len} characters")
         return value.strip() or None
 
-    return Rule(check, _text_schema(max_len, False, description=description), "query")
+    return Rule(check, text_schema(max_len, False, description=description), "query")
 
 
 class Paged(Query):

@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from caseapp.core import openapi
 from caseapp.core.api import api, json_body, page_response
-from caseapp.core.contract import NO_NUL, parse, query_args
+from caseapp.core.contract import parse, query_args, text_schema
 from caseapp.core.errors import Conflict
 from caseapp.core.security import Permission, requires
 from caseapp.extensions import db
@@ -100,7 +100,7 @@ _IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
     "description": "1 to 200 characters; the same key again replays the first result",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NO_NUL},
+    "schema": text_schema(200, False, 1),
 }
 openapi.operation(
     "/screenings",

@@ -301,3 +301,62 @@ def test_field_errors_without_a_path_name_the_whole_body() -> None:
     with pytest.raises(ValidationError) as caught:
         ScreeningRequest.model_validate([])
     assert field_errors(caught.value) == {"$": ["must be an object"]}
+
+
+# -- forms build their bodies from the same models ----------------------------------------
+
+
+def test_a_form_body_is_read_from_the_model_fields() -> None:
+    from types import SimpleNamespace
+
+    from caseapp.intake.forms import payload_of
+
+    def inputs(**values: Any) -> SimpleNamespace:
+        return SimpleNamespace(**{k: SimpleNamespace(data=v) for k, v in values.items()})
+
+    form = inputs(
+        identified_at="2025-03-14T22:30",
+        region="17",
+        person_sex="F",
+        person_age_years="16",
+        person_lgbtqi="",
+        person_nationality=["PER", "PER"],
+        person_document_type="dni",
+        person_document_number=" 71234567 ",
+        person_pregnant=None,
+        acts=["recruitment"],
+        means=[],
+        purposes=["sexual_exploitation"],
+        context_sector="",
+        context_multiple_victims="y",
+        notes="   ",
+    )
+    body = payload_of(ScreeningRequest, form)
+    assert body == {
+        "identified_at": "2025-03-14T22:30:00-05:00",
+        "region": "17",
+        "person": {
+            "sex": "F",
+            "age_years": 16,
+            "nationality": ["PER"],
+            "document": {"type": "dni", "number": "71234567"},
+            "pregnant": False,
+        },
+        "acts": ["recruitment"],
+        "means": [],
+        "purposes": ["sexual_exploitation"],
+        "context": {"multiple_victims": True},
+    }
+    parse_screening(body, now=NOW)  # and the model takes it
+    # a required input left empty is sent as null, so its message names it
+    assert payload_of(ScreeningRequest, inputs(region="", person_sex=""))["region"] is None
+    # a PATCH sends every field it has (null clears); an empty document is null
+    patch = payload_of(
+        CasePatch,
+        inputs(version="3", person_contact="", person_document_type="", person_languages=[]),
+        clear=True,
+    )
+    assert patch == {
+        "version": 3,
+        "person": {"contact": None, "languages": [], "document": None},
+    }
