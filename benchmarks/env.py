@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/ruta_bench"
-KEY_NAMES = ("SECRET_KEY", "DATA_KEY", "INDEX_KEY")
+KEY_NAMES = ("SECRET_KEY", "DATA_KEY", "INDEX_KEY", "AUDIT_KEY", "AUDIT_SIGNING_KEY")
 
 
 def database_name(url: str) -> str:

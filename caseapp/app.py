@@ -154,6 +154,15 @@ def init_app(app: Flask) -> None:
         lambda code, list_name: code_label_es(list_name, code), "code_label_es_filter"
     )
     _register_blueprints(app)
+    _wire_features()
+
+
+def _wire_features() -> None:
+    """Hooks by which a lower feature reads a higher one without importing it."""
+    from caseapp.directory import services as directory_services
+    from caseapp.shelters.models import occupancy_by_service
+
+    directory_services.occupancy_source = occupancy_by_service
 
 
 def _register_blueprints(app: Flask) -> None:

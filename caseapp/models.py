@@ -2,6 +2,7 @@
 
 from caseapp.accounts.models import ApiToken, LoginThrottle, Organization, RecoveryCode, User
 from caseapp.audit.models import AuditEvent
+from caseapp.audit.notes import AuditNote
 from caseapp.core.idempotency import IdempotencyRecord
 from caseapp.directory.models import CodeLabel, Region, Service
 from caseapp.facts.models import ScreeningFact, ScreeningFactPurpose
@@ -13,6 +14,7 @@ __all__ = [
     "Admission",
     "ApiToken",
     "AuditEvent",
+    "AuditNote",
     "Case",
     "CodeLabel",
     "Consent",

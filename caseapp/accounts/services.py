@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from caseapp.accounts import passwords
-from caseapp.accounts.models import ApiToken, LoginThrottle, Organization, User
+from caseapp.accounts import passwords, throttle
+from caseapp.accounts.models import ApiToken, Organization, User
 from caseapp.audit import services as audit
 from caseapp.audit.services import Actor
-from caseapp.core.db import keyring, utcnow
+from caseapp.core.db import utcnow
 from caseapp.core.errors import ValidationFailed
 from caseapp.core.security import ROLES
 from caseapp.extensions import db
@@ -89,26 +89,23 @@ class LoginResult:
     user: User | None = None
 
 
-def _throttle_for(email: str) -> LoginThrottle:
-    key = keyring().blind_index(normalize_email(email), purpose="login")
-    throttle = db.session.scalar(sa.select(LoginThrottle).where(LoginThrottle.account_key == key))
-    if throttle is None:
-        throttle = LoginThrottle(account_key=key, failures=0)
-        db.session.add(throttle)
-    return throttle
-
-
-def authenticate(email: str, password: str) -> LoginResult:
-    """Check a password with per-account throttling.
+def authenticate(email: str, password: str, client: str = "") -> LoginResult:
+    """Check a password with throttling per account and client address (accounts/throttle.py).
 
     Known and unknown accounts take the same path (a real argon2 verification either
     way) and lock the same way, so neither the answer nor its timing tells whether an
-    account exists. The caller commits, so failures are counted even though sign-in fails.
+    account exists. Both throttle rows stay locked until the caller commits, so parallel
+    attempts are counted one after another, and failures count even though sign-in fails.
     """
     now = utcnow()
     cfg = current_app.config
-    throttle = _throttle_for(email)
-    if throttle.locked_until is not None and throttle.locked_until > now:
+    email = normalize_email(email)
+    # always in this order (account, then account + address): no deadlock between attempts
+    rows = (
+        (throttle.locked_row(throttle.account_key(email)), int(cfg["LOGIN_MAX_FAILURES_ACCOUNT"])),
+        (throttle.locked_row(throttle.client_key(email, client)), int(cfg["LOGIN_MAX_FAILURES"])),
+    )
+    if any(row.locked_until is not None and row.locked_until > now for row, _ in rows):
         passwords.burn_verify(password)
         return LoginResult(LoginStatus.LOCKED)
 
@@ -120,22 +117,25 @@ def authenticate(email: str, password: str) -> LoginResult:
         ok = False
 
     if ok and user is not None:
-        throttle.failures = 0
-        throttle.locked_until = None
+        for row, _ in rows:
+            row.failures = 0
+            row.locked_until = None
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash_password(password)
         user.last_login_at = now
         audit.record(user, "auth.login", object_type="user", object_id=user.uuid)
         return LoginResult(LoginStatus.OK, user)
 
-    throttle.failures = (throttle.failures or 0) + 1
-    throttle.last_failure_at = now
-    if throttle.failures >= int(cfg["LOGIN_MAX_FAILURES"]):
-        throttle.locked_until = now + timedelta(minutes=int(cfg["LOGIN_LOCK_MINUTES"]))
-        throttle.failures = 0
-        audit.record(None, "auth.locked", object_type="login", object_id=throttle.account_key[:16])
-        return LoginResult(LoginStatus.LOCKED)
-    return LoginResult(LoginStatus.INVALID)
+    status = LoginStatus.INVALID
+    for row, limit in rows:
+        row.failures = (row.failures or 0) + 1
+        row.last_failure_at = now
+        if row.failures >= limit:
+            row.locked_until = now + timedelta(minutes=int(cfg["LOGIN_LOCK_MINUTES"]))
+            row.failures = 0
+            audit.record(None, "auth.locked", object_type="login", object_id=row.account_key[:16])
+            status = LoginStatus.LOCKED
+    return LoginResult(status)
 
 
 def end_all_sessions(user: User) -> None:

@@ -20,7 +20,9 @@ import segno
 import sqlalchemy as sa
 from flask import current_app
 
+from caseapp.accounts import throttle
 from caseapp.accounts.models import LoginThrottle, RecoveryCode, User
+from caseapp.audit import notes
 from caseapp.audit import services as audit
 from caseapp.audit.services import Actor
 from caseapp.core.db import keyring, utcnow
@@ -105,12 +107,7 @@ def confirm_enrolment(user: User, code: str) -> list[str]:
 
 
 def _throttle(user: User) -> LoginThrottle:
-    key = keyring().blind_index(f"totp:{user.uuid}", purpose="login")
-    row = db.session.scalar(sa.select(LoginThrottle).where(LoginThrottle.account_key == key))
-    if row is None:
-        row = LoginThrottle(account_key=key, failures=0)
-        db.session.add(row)
-    return row
+    return throttle.locked_row(keyring().blind_index(f"totp:{user.uuid}", purpose="login"))
 
 
 def locked(user: User) -> bool:
@@ -187,6 +184,9 @@ def disable(user: User, actor: Actor | None = None, *, reason: str = "") -> None
         "auth.2fa_disabled",
         object_type="user",
         object_id=user.uuid,
-        details={"reason": reason},
+        # a reset's reason is free text: kept encrypted, the event holds only its id
+        details={"note": notes.keep("2fa_reset_reason", "user", user.uuid, reason)}
+        if reason.strip()
+        else {},
         flagged=actor is not None and actor is not user,
     )

@@ -30,7 +30,9 @@ def login() -> Any:
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        result = services.authenticate(form.email.data or "", form.password.data or "")
+        result = services.authenticate(
+            form.email.data or "", form.password.data or "", request.remote_addr or ""
+        )
         db.session.commit()  # throttle counters are kept whatever the outcome
         if result.status is services.LoginStatus.OK and result.user is not None:
             user = result.user

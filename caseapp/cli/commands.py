@@ -10,12 +10,10 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from caseapp.audit.services import SystemActor
+from caseapp.audit.services import SYSTEM, SystemActor
 from caseapp.core.errors import ValidationFailed
 from caseapp.core.security import ROLES
 from caseapp.extensions import db
-
-SYSTEM = SystemActor(email="system:cli")
 
 
 def init_app(app: Flask) -> None:
@@ -130,16 +128,35 @@ audit_group = AppGroup("audit", help="Audit log.")
 
 
 @audit_group.command("verify")
-def audit_verify() -> None:
-    """Check the audit hash chain."""
-    from caseapp.audit import services
+@click.option(
+    "--checkpoint-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Check against the checkpoints in this directory (e.g. a copy fetched from "
+    "write-once storage) instead of AUDIT_CHECKPOINT_DIR.",
+)
+def audit_verify(checkpoint_dir: Path | None) -> None:
+    """Check the audit chain (keyed hashes) and the signed checkpoints."""
+    from caseapp.audit.cli import verify_command
 
-    result = services.verify()
-    if result.ok:
-        click.echo(f"audit chain ok ({result.count} events)")
-        return
-    click.echo(f"audit chain broken at event {result.broken_seq}: {result.problem}", err=True)
-    sys.exit(1)
+    verify_command(checkpoint_dir)
+
+
+@audit_group.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Verify the chain, then sign its head into AUDIT_CHECKPOINT_DIR (cron: every 15 min)."""
+    from caseapp.audit.cli import checkpoint_command
+
+    checkpoint_command()
+
+
+@audit_group.command("public-key")
+def audit_public_key() -> None:
+    """Print the checkpoint verification key (base64; CASEAPP_AUDIT_VERIFY_KEY)."""
+    import base64
+
+    from caseapp.audit.checkpoints import public_key_bytes
+
+    click.echo(base64.b64encode(public_key_bytes()).decode())
 
 
 DEMO_USERS = (
@@ -346,7 +363,7 @@ def reports_rebuild() -> None:
 
 @users.command("reset-2fa")
 @click.argument("email")
-@click.option("--reason", required=True, help="Why (lost phone, …); kept in the audit log.")
+@click.option("--reason", required=True, help="Why (lost phone, …); kept encrypted.")
 def reset_two_factor(email: str, reason: str) -> None:
     """Remove a user's two-factor enrolment (lost phone). They must enrol again."""
     from caseapp.accounts import services, two_factor

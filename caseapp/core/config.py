@@ -1,6 +1,7 @@
 """Typed configuration: config/default.toml, config/<env>.toml, CASEAPP_* variables, overrides.
 
-Keys (secret key, data key, index key) are never in the TOML files. In production the
+Keys (secret key, data key, index key, audit chain key, audit signing key) are never in
+the TOML files. In production the
 app refuses to start without them; in development they are generated once into the
 git-ignored ``instance/`` folder so the demo keeps reading its own encrypted data.
 """
@@ -8,6 +9,7 @@ git-ignored ``instance/`` folder so the demo keeps reading its own encrypted dat
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import re
@@ -18,8 +20,14 @@ from pathlib import Path
 from typing import Any
 
 ENVIRONMENTS = ("development", "testing", "production")
-KEY_NAMES = ("SECRET_KEY", "DATA_KEY", "INDEX_KEY")
+# AUDIT_KEY: HMAC key of the audit chain; AUDIT_SIGNING_KEY: Ed25519 private key (raw 32
+# bytes) that signs audit checkpoints (docs/decisions/0012-tamper-evident-audit.md)
+KEY_NAMES = ("SECRET_KEY", "DATA_KEY", "INDEX_KEY", "AUDIT_KEY", "AUDIT_SIGNING_KEY")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TESTING_AUDIT_KEYS = {
+    name: base64.b64encode(hashlib.sha256(f"ruta testing {name}".encode()).digest()).decode()
+    for name in ("AUDIT_KEY", "AUDIT_SIGNING_KEY")
+}
 
 
 class ConfigError(RuntimeError):
@@ -109,6 +117,9 @@ def load_config(
             stored = _instance_keys(instance_path)
         else:  # testing: throwaway keys, never written anywhere
             stored = {k: base64.b64encode(secrets.token_bytes(32)).decode() for k in KEY_NAMES}
+            # ...except the audit keys: several test apps share one database (backups,
+            # restores, crash checks) and must verify each other's chain
+            stored.update(TESTING_AUDIT_KEYS)
         for k in missing:
             cfg[k] = stored[k]
 
@@ -119,6 +130,12 @@ def load_config(
         )
     cfg["DATA_KEYS"] = _data_keyring(cfg)
     cfg["INDEX_KEY_BYTES"] = decode_key("INDEX_KEY", str(cfg["INDEX_KEY"]))
+    cfg["AUDIT_KEY_BYTES"] = decode_key("AUDIT_KEY", str(cfg["AUDIT_KEY"]))
+    cfg["AUDIT_SIGNING_KEY_BYTES"] = decode_key("AUDIT_SIGNING_KEY", str(cfg["AUDIT_SIGNING_KEY"]))
+    if cfg.get("AUDIT_VERIFY_KEY"):
+        cfg["AUDIT_VERIFY_KEY_BYTES"] = decode_key("AUDIT_VERIFY_KEY", str(cfg["AUDIT_VERIFY_KEY"]))
+    if not cfg.get("AUDIT_CHECKPOINT_DIR"):
+        cfg["AUDIT_CHECKPOINT_DIR"] = str(instance_path / "audit-checkpoints")
     if not cfg.get("DATABASE_URL"):
         instance_path.mkdir(parents=True, exist_ok=True)
         cfg["DATABASE_URL"] = f"sqlite:///{instance_path / 'ruta.sqlite3'}"

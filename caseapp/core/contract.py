@@ -658,6 +658,18 @@ def QueryBool(*, message: str = "must be true or false") -> Rule:
     return Rule(check, schema, "query")
 
 
+def Given(rule: Rule, message: str = "must be a string") -> Rule:
+    """A query rule for a JSON body field that carries the same text (``""`` = not given,
+    ``null`` and non-text refused)."""
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            raise problem(message)
+        return rule.check(value)
+
+    return Rule(check, rule.schema, rule.kind)
+
+
 def QueryInt(lo: int, hi: int, *, message: str) -> Rule:
     """A whole number given as a query parameter (decimal digits only)."""
 

@@ -8,13 +8,51 @@ the provider code and the column, because a shelter coordinator fixes the file b
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
-from caseapp.directory.hours import parse_hours
-from caseapp.referrals.rules import ProviderFacts
+from caseapp.core import codes
+from caseapp.directory.hours import OpeningHours, parse_hours
 
 _TRUE = frozenset({"true", "yes", "1", "si", "sí"})
 _FALSE = frozenset({"false", "no", "0"})
 _SEXES = frozenset({"F", "M", "any"})
+RESIDENTIAL_SERVICE_TYPES = codes.RESIDENTIAL_SERVICES
+
+
+@dataclass(frozen=True)
+class ProviderFacts:
+    """One provider (organization service) of the directory, as the rules see it."""
+
+    code: str
+    name: str
+    service_type: str
+    region: str
+    hours: OpeningHours
+    min_age: int = 0
+    max_age: int = 120
+    sexes: str = "any"
+    accepts_transgender: bool = True
+    accepts_foreign: bool = True
+    capacity: int | None = None
+    occupancy: int = 0
+    languages: tuple[str, ...] = ("es",)
+    nationalities: tuple[str, ...] = ()
+    serves: frozenset[str] = frozenset()
+    is_active: bool = True
+
+    @property
+    def is_residential(self) -> bool:
+        return self.service_type in RESIDENTIAL_SERVICE_TYPES
+
+    @property
+    def has_free_capacity(self) -> bool:
+        """Only residential services fill up; an unknown capacity is never "full"."""
+        if not self.is_residential or self.capacity is None:
+            return True
+        return self.occupancy < self.capacity
+
+    def summary(self) -> dict[str, str]:
+        return {"code": self.code, "name": self.name, "region": self.region}
 
 
 def parse_directory_row(row: Mapping[str, str | None], occupancy: int = 0) -> ProviderFacts:

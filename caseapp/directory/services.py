@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ DIRECTORY_COLUMNS = (
     "serves",
     "notes",
 )
-RESIDENTIAL_TYPES = frozenset({"car_specialized_trafficking", "car_general", "ngo_shelter"})
+RESIDENTIAL_TYPES = codes.RESIDENTIAL_SERVICES
 PROFILE_TAGS = frozenset(
     {
         "child",
@@ -373,12 +373,19 @@ def split_list(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").replace(",", ";").split(";") if part.strip()]
 
 
+def _no_admissions(service_ids: list[int]) -> dict[int, int]:
+    return {}
+
+
+#: Live occupancy by service id. Admissions belong to `shelters`, a feature above the
+#: directory, so the app wires the real source in at start-up (caseapp/app.py).
+occupancy_source: Callable[[list[int]], dict[int, int]] = _no_admissions
+
+
 def occupancy_map(rows: Iterable[Service]) -> dict[int, int]:
     """Live occupancy (active admissions) of the residential services among ``rows``."""
-    from caseapp.shelters.models import occupancy_by_service
-
     ids = [s.id for s in rows if s.service_type in RESIDENTIAL_TYPES]
     if not ids:
         return {}
-    counts = occupancy_by_service(ids)
+    counts = occupancy_source(ids)
     return {i: counts.get(i, 0) for i in ids}

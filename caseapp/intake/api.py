@@ -14,6 +14,7 @@ from caseapp.core.contract import parse, query_args, text_schema
 from caseapp.core.errors import Conflict
 from caseapp.core.security import Permission, requires
 from caseapp.extensions import db
+from caseapp.intake import search as _search  # noqa: F401 (POST /cases/search)
 from caseapp.intake import services, shapes
 from caseapp.intake.documents import case_document, case_summary, screening_document
 from caseapp.screening import services as screening_services

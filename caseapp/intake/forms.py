@@ -404,7 +404,9 @@ class CaseEditForm(FlaskForm):
 
 
 class CaseFilterForm(FlaskForm):
-    """GET filter of the case list: read-only, so no CSRF token (nor one in URLs).
+    """Filter of the case list. The page posts it (a name or document number must not be
+    in URLs, screening/search.py) with the session's CSRF token, checked by CSRFProtect;
+    ``GET /cases?…`` (old links) reads it from the query string.
 
     Its values are checked by ``services.parse_filters``, the same as ``GET /api/v1/cases``.
     """

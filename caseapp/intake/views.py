@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import MultiDict
 
 from caseapp.core.api import MAX_PAGE
 from caseapp.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -25,7 +26,7 @@ from caseapp.core.security import Permission, has_permission, requires
 from caseapp.core.time import LIMA
 from caseapp.core.validation import apply_errors
 from caseapp.extensions import db
-from caseapp.intake import services
+from caseapp.intake import search, services
 from caseapp.intake.documents import case_document, screening_document
 from caseapp.intake.forms import (
     CaseEditForm,
@@ -342,12 +343,17 @@ def _page_number(value: str | None) -> int:
         return 1
 
 
-@bp.get("/cases")
+@bp.route("/cases", methods=["GET", "POST"])
 @requires(Permission.CASE_READ)
 def cases() -> Any:
-    form = CaseFilterForm(request.args, locale=_locale())
+    if request.method == "POST":  # the search form: no name or document number in URLs
+        search.remember(request.form)
+        return redirect(url_for("screening.cases", search=1), 303)
+    stored = request.args.get("search") == "1"
+    source = MultiDict(search.recall()) if stored else request.args
+    form = CaseFilterForm(source, locale=_locale())
     form.set_determination_labels(STATUS_TEXT)
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    args = {k: v for k, v in source.items() if k not in ("page", "search")}
     page = _page_number(request.args.get("page"))
     try:
         filters = screening_services.parse_filters(args)
@@ -365,7 +371,7 @@ def cases() -> Any:
         total=total,
         page=page,
         pages=max(1, math.ceil(total / PER_PAGE)),
-        args={k: v for k, v in args.items() if v},
+        args={"search": "1"} if stored else {k: v for k, v in args.items() if v},
     )
     db.session.commit()  # the listing is audited
     return html

@@ -46,8 +46,8 @@ openapi.operation(
     "/cases/{case_id}/legal-hold",
     "post",
     summary="Place or release a legal hold (supervisor): a held case is never purged",
-    description="The reason is kept in the audit log, which is never purged: name the "
-    "order or proceeding, not the person.",
+    description="The reason is kept encrypted in an audit note, purged with the case: name "
+    "the order or proceeding, not the person.",
     body=LegalHoldRequest,
     replies={200: openapi.Reply("The case's hold state", LegalHold)},
     errors=(400, 401, 403, 404, 409, 413, 422),

@@ -25,7 +25,7 @@ def register(app: Flask) -> None:
 
 
 def _actor() -> SystemActor:
-    from caseapp.cli.commands import SYSTEM
+    from caseapp.audit.services import SYSTEM
 
     return SYSTEM
 
@@ -154,18 +154,34 @@ def backup_restore(file: Path, yes: bool) -> None:
         result = backup.restore_backup(_actor(), file, confirm=confirm)
     except backup.BackupError as exc:
         _fail(str(exc))
+    restored_head = audit.head()[0]  # before the backup.restore event is appended
     db.session.commit()
     h = result.header
     click.echo(f"restored the {h.kind} backup of {h.created_at} into {result.target}")
+    _mark_restore(restored_head)
     if not result.up_to_date:
         click.echo(
-            f"the archive is at schema revision {h.revision}: run `flask db upgrade` now",
+            f"the archive is at schema revision {h.revision}: run `flask db upgrade` now, "
+            "then `flask audit verify`",
             err=True,
         )
+        return  # an older archive's chain is verified (and keyed) by the upgrade
     check = audit.verify()
     if not check.ok:
         _fail(f"audit chain broken at event {check.broken_seq}: {check.problem}")
     click.echo(f"audit chain ok ({check.count} events)")
+
+
+def _mark_restore(rollback_to: int) -> None:
+    """A signed note that the audit chain was set back on purpose (docs/decisions/0012)."""
+    from caseapp.audit import checkpoints
+    from caseapp.audit import services as audit
+
+    try:
+        path = checkpoints.write_restore(audit.checkpoint_dir(), rollback_to)
+    except OSError as exc:
+        _fail(f"restore checkpoint not written: {exc}")
+    click.echo(f"restore checkpoint written: {path} (audit chain set back to event {rollback_to})")
 
 
 # -- retention --------------------------------------------------------------------------

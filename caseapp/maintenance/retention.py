@@ -32,6 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from caseapp.audit import notes
 from caseapp.audit import services as audit
 from caseapp.audit.services import Actor, SystemActor
 from caseapp.core.contract import parse
@@ -280,6 +281,7 @@ def _purge_batch(
         .where(cases.c.id.in_(ids))
         .values(purged_at=now, version=cases.c.version + 1)
     )
+    notes.purge_for("case", [c.uuid for c in batch])  # e.g. legal hold reasons
     db.session.expire_all()  # ORM objects loaded earlier must not show the old values
     for candidate in batch:
         audit.record(
@@ -296,8 +298,8 @@ def set_legal_hold(actor: Actor, case_uuid: str, hold: Any, reason: Any) -> Case
     """Place or release a legal hold; a held case is never purged.
 
     Supervisors act on their own organization's cases (others are "not found"); the CLI
-    (a system actor) on any case. The reason goes into the audit log, which is never
-    purged: it must name the order or proceeding, not the person.
+    (a system actor) on any case. The reason is kept encrypted in an audit note
+    (purged with the case's personal data); the audit event holds only the note's id.
     """
     from caseapp.maintenance.contract import LegalHoldRequest
 
@@ -325,7 +327,11 @@ def set_legal_hold(actor: Actor, case_uuid: str, hold: Any, reason: Any) -> Case
         "case.legal_hold" if hold else "case.legal_hold_release",
         object_type="case",
         object_id=case.uuid,
-        details={"hold": hold, "was": previous, "reason": reason.strip()},
+        details={
+            "hold": hold,
+            "was": previous,
+            "note": notes.keep("legal_hold_reason", "case", case.uuid, reason.strip()),
+        },
         flagged=not hold,  # a release makes the case purgeable again
     )
     return case

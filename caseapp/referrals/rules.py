@@ -26,7 +26,8 @@ from datetime import datetime, timedelta
 from caseapp.core import codes
 from caseapp.core.decisions import Reason
 from caseapp.directory.geo import region_distance_km
-from caseapp.directory.hours import LIMA, OpeningHours, parse_hours
+from caseapp.directory.hours import LIMA, parse_hours
+from caseapp.directory.rules import ProviderFacts
 
 RULE_VERSION = "2026.1"
 
@@ -140,42 +141,6 @@ class ReferralFacts:
         """For A2/E6 (CEM): sex F or a trans feminine identity. Inclusive on purpose: the
         CEM attends both, and these referrals are only recommended and need consent."""
         return self.residential_sex == "F" or "female" in self.tags
-
-
-@dataclass(frozen=True)
-class ProviderFacts:
-    """One provider (organization service) of the directory, as the rules see it."""
-
-    code: str
-    name: str
-    service_type: str
-    region: str
-    hours: OpeningHours
-    min_age: int = 0
-    max_age: int = 120
-    sexes: str = "any"
-    accepts_transgender: bool = True
-    accepts_foreign: bool = True
-    capacity: int | None = None
-    occupancy: int = 0
-    languages: tuple[str, ...] = ("es",)
-    nationalities: tuple[str, ...] = ()
-    serves: frozenset[str] = frozenset()
-    is_active: bool = True
-
-    @property
-    def is_residential(self) -> bool:
-        return self.service_type in RESIDENTIAL_SERVICE_TYPES
-
-    @property
-    def has_free_capacity(self) -> bool:
-        """Only residential services fill up; an unknown capacity is never "full"."""
-        if not self.is_residential or self.capacity is None:
-            return True
-        return self.occupancy < self.capacity
-
-    def summary(self) -> dict[str, str]:
-        return {"code": self.code, "name": self.name, "region": self.region}
 
 
 # ----------------------------------------------------------------------------- outputs

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from caseapp.core.api import MAX_PAGE, MAX_PER_PAGE
 from caseapp.core.contract import (
     CLOCK_SKEW,
     NO_NUL,
@@ -24,6 +25,7 @@ from caseapp.core.contract import (
     DateTime,
     Explanation,
     Flag,
+    Given,
     Integer,
     Paged,
     Problems,
@@ -296,22 +298,51 @@ class CasePatch(Contract):
         return changes
 
 
+_CASE_STATUS = QueryCode("case_status", message="must be open or closed")
+_REGION = QueryCode("region", message="unknown region {value!r}")
+_DETERMINATION = QueryCode("determination_status", message="unknown status {value!r}")
+_SEARCH = QueryText(200, description="exact full name or document number (blind index search)")
+
+
 class CaseQuery(Query):
     """``GET /api/v1/cases`` filters (blank = not given)."""
 
-    status: Annotated[str | None, QueryCode("case_status", message="must be open or closed")] = None
-    region: Annotated[str | None, QueryCode("region", message="unknown region {value!r}")] = None
-    determination: Annotated[
-        str | None, QueryCode("determination_status", message="unknown status {value!r}")
-    ] = None
-    q: Annotated[
-        str | None,
-        QueryText(200, description="exact full name or document number (blind index search)"),
-    ] = None
+    status: Annotated[str | None, _CASE_STATUS] = None
+    region: Annotated[str | None, _REGION] = None
+    determination: Annotated[str | None, _DETERMINATION] = None
+    q: Annotated[str | None, _SEARCH] = None
 
 
 class CaseListQuery(CaseQuery, Paged):
     """``GET /api/v1/cases``: the filters and the page."""
+
+
+class CaseSearchRequest(Contract):
+    """``POST /api/v1/cases/search``: the filters of ``GET /api/v1/cases`` in a JSON body,
+    out of URLs and access logs (issue 13); text only, ``""`` = not given."""
+
+    status: Annotated[str | None, Given(_CASE_STATUS)] = None
+    region: Annotated[str | None, Given(_REGION)] = None
+    determination: Annotated[str | None, Given(_DETERMINATION)] = None
+    q: Annotated[str | None, Given(_SEARCH)] = None
+    page: Annotated[
+        int,
+        WholeNumber(
+            1, MAX_PAGE, nullable=False, message=f"must be an integer from 1 to {MAX_PAGE}"
+        ),
+    ] = 1
+    per_page: Annotated[
+        int,
+        WholeNumber(
+            1, MAX_PER_PAGE, nullable=False, message=f"must be an integer from 1 to {MAX_PER_PAGE}"
+        ),
+    ] = 20
+
+    def filters(self) -> CaseQuery:
+        """The filters, as ``GET /api/v1/cases`` reads them (already validated)."""
+        return CaseQuery.model_construct(
+            **self.model_dump(include={"status", "region", "determination", "q"})
+        )
 
 
 __all__ = [

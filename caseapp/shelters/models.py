@@ -22,7 +22,7 @@ class Admission(db.Model):  # type: ignore[name-defined]
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
     service_id: Mapped[int] = mapped_column(sa.ForeignKey("services.id"))
     admitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    bed: Mapped[str | None] = mapped_column(sa.String(20))
+    bed: Mapped[str | None] = mapped_column(EncryptedText("admissions.bed"))  # free text
     planned_stay_days: Mapped[int | None] = mapped_column()
     discharged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     discharge_reason: Mapped[str | None] = mapped_column(sa.String(30))

@@ -35,6 +35,7 @@ EXPECTED: dict[str, object] = {
     "api.override_screening": {"supervisor"},
     "api.set_legal_hold": {"supervisor"},
     "api.list_cases": CASE_ROLES,
+    "api.search_cases": CASE_ROLES,
     "api.get_case": CASE_ROLES,
     "api.patch_case": CASE_ROLES,
     "screening.new": CASE_ROLES,

@@ -26,6 +26,8 @@ def test_production_rejects_a_short_key(tmp_path):
         "CASEAPP_SECRET_KEY": key(),
         "CASEAPP_DATA_KEY": base64.b64encode(b"x" * 16).decode(),
         "CASEAPP_INDEX_KEY": key(),
+        "CASEAPP_AUDIT_KEY": key(),
+        "CASEAPP_AUDIT_SIGNING_KEY": key(),
     }
     with pytest.raises(ConfigError, match="32 bytes"):
         load_config({"ENV": "production"}, environ=env, instance_path=tmp_path)
@@ -36,7 +38,7 @@ def test_development_generates_keys_once(tmp_path):
     second = load_config({"ENV": "development"}, environ={}, instance_path=tmp_path)
     assert first["DATA_KEY"] == second["DATA_KEY"]
     stored = json.loads((tmp_path / "keys.json").read_text())
-    assert set(stored) == {"SECRET_KEY", "DATA_KEY", "INDEX_KEY"}
+    assert set(stored) == {"SECRET_KEY", "DATA_KEY", "INDEX_KEY", "AUDIT_KEY", "AUDIT_SIGNING_KEY"}
     assert oct((tmp_path / "keys.json").stat().st_mode)[-3:] == "600"
 
 

@@ -76,6 +76,8 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
         "CASEAPP_SECRET_KEY": _key(),
         "CASEAPP_DATA_KEY": _key(),
         "CASEAPP_INDEX_KEY": _key(),
+        "CASEAPP_AUDIT_KEY": _key(),
+        "CASEAPP_AUDIT_SIGNING_KEY": _key(),
     }
 
     def flask(*args: str, stdin: str | None = None) -> str:
@@ -252,6 +254,8 @@ def check_database(env: dict[str, str], acknowledged: dict[str, dict[str, Any]])
         "SECRET_KEY": env["CASEAPP_SECRET_KEY"],
         "DATA_KEY": env["CASEAPP_DATA_KEY"],
         "INDEX_KEY": env["CASEAPP_INDEX_KEY"],
+        "AUDIT_KEY": env["CASEAPP_AUDIT_KEY"],
+        "AUDIT_SIGNING_KEY": env["CASEAPP_AUDIT_SIGNING_KEY"],
     }
     app = create_app(overrides)
     with app.app_context():

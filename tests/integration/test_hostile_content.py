@@ -177,7 +177,7 @@ def hostile(app: Any, api: Any, users: Any) -> dict[str, Any]:
         },
     )
     assert edited.status_code == 302, edited.get_data(as_text=True)[:2000]
-    # the one free text the audit log keeps: a legal hold's reason (the court order)
+    # a legal hold's reason (the court order): an encrypted audit note, not audit text
     hold = referrer.post(
         f"/api/v1/cases/{doc['case_id']}/legal-hold", json={"hold": True, "reason": HOSTILE}
     )
@@ -215,8 +215,14 @@ def test_every_page_shows_hostile_content_inert(hostile: dict[str, Any]) -> None
         ("admin", "/directory/ONG-REF-LIM-W"),
     ]
     # pages that show none of the long payload by design: short fields only (bed), or
-    # nothing about the person (consent form, the referrer's page of a declined referral)
-    quiet = {"/shelters/", f"/cases/{case}/consent", f"/referrals/{hostile['cem']}"}
+    # nothing about the person (consent form, the referrer's page of a declined referral,
+    # the audit log: its events hold codes and ids, never free text, ADR 0014)
+    quiet = {
+        "/shelters/",
+        f"/cases/{case}/consent",
+        f"/referrals/{hostile['cem']}",
+        "/admin/audit/",
+    }
     for who, url in pages:
         response = hostile[who].get(url)
         assert_inert(response, f"{who} {url}", shows=url not in quiet)

@@ -67,6 +67,7 @@ CASE_COLUMNS = {
     "referrals.risk_notes",
     "referral_events.note",
     "admissions.discharge_note",
+    "admissions.bed",
 }
 #: tables with encrypted columns that hold no case data
 NOT_CASE_TABLES = {"users"}
@@ -254,7 +255,11 @@ def full_case(call: Any) -> dict[str, Any]:
     assert worker.post(f"/api/v1/referrals/{shelter['id']}/accept").status_code == 200
     admission = worker.post(
         "/api/v1/admissions",
-        json={"referral_id": shelter["id"], "admitted_at": "2026-03-11T09:00:00-05:00"},
+        json={
+            "referral_id": shelter["id"],
+            "admitted_at": "2026-03-11T09:00:00-05:00",
+            "bed": "Cama de María",
+        },
     )
     assert admission.status_code == 201, admission.json
     discharged = worker.post(
@@ -307,6 +312,11 @@ def raw_values(table: str, column: str, case_id: int | None = None) -> list[byte
         sql = (
             f"SELECT {column} FROM referral_events WHERE referral_id IN "  # noqa: S608
             "(SELECT id FROM referrals WHERE case_id = :case_id)"
+        )
+    elif table == "audit_notes":  # about a case by its public id (caseapp/audit/notes.py)
+        sql = (
+            f"SELECT {column} FROM audit_notes WHERE subject_type = 'case' "  # noqa: S608
+            "AND subject_id = (SELECT uuid FROM cases WHERE id = :case_id)"
         )
     else:
         names = db.metadata.tables[table].c

@@ -44,7 +44,7 @@ def test_production_sets_secure_cookies_and_hsts(tmp_path, monkeypatch):
 
     keys = {
         f"CASEAPP_{k}": base64.b64encode(os.urandom(32)).decode()
-        for k in ("SECRET_KEY", "DATA_KEY", "INDEX_KEY")
+        for k in ("SECRET_KEY", "DATA_KEY", "INDEX_KEY", "AUDIT_KEY", "AUDIT_SIGNING_KEY")
     }
     for k, v in keys.items():
         monkeypatch.setenv(k, v)
