@@ -37,6 +37,14 @@ def ensure_user(email: str, role: str, org_code: str) -> BenchUser:
         from caseapp.accounts import passwords
 
         user.password_hash = passwords.hash_password(PASSWORD)
+    from caseapp.accounts import two_factor
+
+    if two_factor.required_for(user) and not two_factor.is_enabled(user):
+        # no token of such a role without two-factor sign-in (docs/decisions/0013)
+        import pyotp
+
+        secret = two_factor.start_enrolment(user)
+        two_factor.confirm_enrolment(user, pyotp.TOTP(secret).now())
     token = accounts.create_token(actor, user, name="bench")
     db.session.commit()
     return BenchUser(email, role, org_code, token)

@@ -34,6 +34,7 @@ from caseapp.core.crypto import Keyring
 from caseapp.core.errors import Conflict, DomainError
 from caseapp.core.security import access_of, has_permission
 from caseapp.extensions import db, login_manager
+from caseapp.web import json_safety, outage
 from caseapp.web.safety import refuse_nul_characters
 
 
@@ -136,6 +137,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_enforce_idle_timeout)
     app.before_request(_guard)
     app.before_request(refuse_nul_characters)  # after the guard: see web/safety.py
+    json_safety.init_app(app)  # hostile JSON bodies (depth, surrogates), after the guard
     app.after_request(_security_headers)
     # A session never outlives its request: a view that forgot to commit loses its
     # changes instead of leaking them into whatever runs next in the same context.
@@ -222,7 +224,10 @@ def _init_login(app: Flask) -> None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
-        return accounts.user_for_token(token.strip())
+        from caseapp.accounts import tokens
+
+        user, g.token_refusal = tokens.check(token.strip())  # the 401 says why (ADR 0013)
+        return user
 
 
 def _enforce_idle_timeout() -> Any:
@@ -260,7 +265,10 @@ def _guard() -> Any:
         if is_api():
             abort(401)
         return redirect(url_for("accounts.login", next=request.full_path))
-    if not is_api() and _needs_two_factor_enrolment():
+    if not is_api() and current_user.must_change_password:  # admin-made account (ADR 0013)
+        if request.endpoint not in FIRST_PASSWORD_ENDPOINTS:
+            return redirect(url_for("accounts.change_password"))
+    elif not is_api() and _needs_two_factor_enrolment():
         return redirect(url_for("accounts.two_factor_setup"))
     if kind == "permission" and not has_permission(current_user.role, permission):
         abort(403)
@@ -268,6 +276,9 @@ def _guard() -> Any:
     return None
 
 
+FIRST_PASSWORD_ENDPOINTS = frozenset(
+    {"accounts.change_password", "accounts.logout", "web.set_language", "web.healthz"}
+)
 ENROLMENT_ENDPOINTS = frozenset(
     {"accounts.two_factor_setup", "accounts.logout", "web.set_language", "web.healthz"}
 )
@@ -332,7 +343,14 @@ def _http_error(exc: HTTPException) -> Any:
             401: "Authentication required: send Authorization: Bearer <token>",
             413: "Request body is larger than 5 MB",
         }.get(status, exc.description or exc.name)
-        response, status = error_response(status, code, message)
+        refusal = g.get("token_refusal") if status == 401 else None
+        if refusal is not None:
+            from caseapp.accounts.rules import MESSAGES
+
+            message = MESSAGES[refusal]
+        response, status = error_response(
+            status, code, message, **({"reason": refusal.value} if refusal else {})
+        )
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="ruta"'
         return response, status
@@ -367,6 +385,8 @@ def _stale_data(_exc: StaleDataError) -> Any:
 
 
 def _unexpected_error(exc: Exception) -> Any:
+    if outage.database_unreachable(exc):
+        return outage.unavailable(exc)  # 503 + Retry-After, not a 500 (web/outage.py)
     db.session.rollback()
     if current_app.testing:
         raise exc  # let the test runner show the traceback

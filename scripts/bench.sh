@@ -3,6 +3,8 @@
 # database (CASEAPP_BENCH_DATABASE_URL, default ruta_bench on 127.0.0.1; dropped and
 # recreated), runs B1–B5, prints the table and writes docs/performance.md.
 #   scripts/bench.sh [--persons N] [--only B1,B3] [--quick]
+# Fault injection (not run here; starts its own private PostgreSQL, restarts it under load;
+# docs/security-rows/outage.md): .venv/bin/python -m benchmarks.fault_restart [--seconds 60]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

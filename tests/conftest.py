@@ -281,3 +281,14 @@ def k(app):
 
     yield set_k
     app.config["SUPPRESSION_THRESHOLD"] = before
+
+
+@pytest.fixture
+def exact_counts(app):
+    """Publish counts without cell-key noise (PERTURBATION_MAX_NOISE = 0), for tests of
+    what is counted (units, dimensions, periods), not of how it is protected; the
+    perturbation has its own tests (tests/*/test_differencing*). Restored afterwards."""
+    before = app.config.get("PERTURBATION_MAX_NOISE")
+    app.config["PERTURBATION_MAX_NOISE"] = 0
+    yield
+    app.config["PERTURBATION_MAX_NOISE"] = before

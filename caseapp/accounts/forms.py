@@ -36,8 +36,9 @@ class UserCreateForm(FlaskForm):
     full_name = StringField(_l("Nombre completo"), validators=[Length(max=200)])
     role = SelectField(_l("Rol"), choices=[(r, r) for r in ROLES], validators=[DataRequired()])
     org = SelectField(_l("Organización"), validators=[DataRequired()])
+    # Optional: accounts that read cases get theirs from the approving supervisor (ADR 0013)
     password = PasswordField(
-        _l("Contraseña inicial"), validators=[DataRequired(), Length(min=12, max=1000)]
+        _l("Contraseña inicial"), validators=[Optional(), Length(min=12, max=1000)]
     )
 
 
@@ -46,4 +47,14 @@ class TwoFactorForm(FlaskForm):
         _l("Código de verificación"),
         validators=[Optional(), Length(max=20)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autocapitalize": "off"},
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token (revoke, approve, reactivate)."""
+
+
+class DeactivateForm(FlaskForm):
+    reason = StringField(
+        _l("Motivo"), validators=[DataRequired(), Length(max=500)], render_kw={"maxlength": 500}
     )

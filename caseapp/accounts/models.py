@@ -62,6 +62,13 @@ class User(db.Model):  # type: ignore[name-defined]
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: last accepted 30-second time step: a code is never accepted twice (replay)
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # four eyes (docs/decisions/0013): an account an admin creates with a role that reads
+    # case data waits for a supervisor of its organization before it can sign in
+    is_pending_approval: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: set on accounts an admin creates: the first sign-in must choose a new password
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     organization: Mapped[Organization] = relationship()
 
@@ -112,6 +119,8 @@ class ApiToken(db.Model):  # type: ignore[name-defined]
     name: Mapped[str] = mapped_column(sa.String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: every token expires (TOKEN_LIFETIME_DAYS); see docs/decisions/0013
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()

@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import enum
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import joinedload
 
 from caseapp.accounts import passwords, throttle
-from caseapp.accounts.models import ApiToken, Organization, User
+from caseapp.accounts.models import Organization, User
+from caseapp.accounts.tokens import TOKEN_PREFIX as TOKEN_PREFIX  # tokens live in tokens.py
+from caseapp.accounts.tokens import create_token as create_token
+from caseapp.accounts.tokens import user_for_token as user_for_token
 from caseapp.audit import services as audit
 from caseapp.audit.services import Actor
 from caseapp.core.db import utcnow
 from caseapp.core.errors import ValidationFailed
 from caseapp.core.security import ROLES
 from caseapp.extensions import db
-
-TOKEN_PREFIX = "ruta_"  # noqa: S105 (a public prefix, not a secret)
 
 
 def normalize_email(email: str) -> str:
@@ -81,6 +79,7 @@ class LoginStatus(enum.Enum):
     OK = "ok"
     INVALID = "invalid"
     LOCKED = "locked"
+    PENDING = "pending_approval"  # right password, account not approved yet (ADR 0013)
 
 
 @dataclass(frozen=True)
@@ -116,6 +115,8 @@ def authenticate(email: str, password: str, client: str = "") -> LoginResult:
         passwords.burn_verify(password)
         ok = False
 
+    if ok and user is not None and user.is_pending_approval:
+        return LoginResult(LoginStatus.PENDING, user)  # four eyes: no session before approval
     if ok and user is not None:
         for row, _ in rows:
             row.failures = 0
@@ -154,10 +155,13 @@ def change_password(user: User, *, current: str, new: str) -> None:
         errors["current_password"] = ["incorrect"]
     if problems := passwords.password_problems(new):
         errors["new_password"] = problems
+    elif user.must_change_password and new == current:
+        errors["new_password"] = ["must differ from the initial password"]
     if errors:
         raise ValidationFailed(errors)
     user.password_hash = passwords.hash_password(new)
     user.password_changed_at = utcnow()
+    user.must_change_password = False  # the initial password is gone (ADR 0013)
     end_all_sessions(user)
     audit.record(user, "auth.password_change", object_type="user", object_id=user.uuid)
 
@@ -168,39 +172,11 @@ def load_session_user(session_id: str) -> User | None:
     if not uuid or not version.isdigit():
         return None
     user = db.session.scalar(sa.select(User).where(User.uuid == uuid))
-    if user is None or not user.is_active or user.session_version != int(version):
+    if (
+        user is None
+        or not user.is_active
+        or user.is_pending_approval
+        or user.session_version != int(version)
+    ):
         return None
     return user
-
-
-# -- API tokens -------------------------------------------------------------------
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def create_token(actor: Actor | None, user: User, name: str = "") -> str:
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db.session.add(
-        ApiToken(user_id=user.id, token_hash=_token_hash(token), prefix=token[:12], name=name)
-    )
-    audit.record(
-        actor,
-        "token.create",
-        object_type="user",
-        object_id=user.uuid,
-        details={"prefix": token[:12]},
-    )
-    return token
-
-
-def user_for_token(token: str) -> User | None:
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
-        return None
-    row = db.session.scalar(
-        sa.select(ApiToken)
-        .where(ApiToken.token_hash == _token_hash(token))
-        .options(joinedload(ApiToken.user))  # one round trip per API request
-    )
-    if row is None or row.revoked_at is not None or not row.user.is_active:
-        return None
-    return row.user

@@ -22,6 +22,7 @@ from flask import current_app
 
 from caseapp.accounts import throttle
 from caseapp.accounts.models import LoginThrottle, RecoveryCode, User
+from caseapp.accounts.rules import TWO_FACTOR_ROLES
 from caseapp.audit import notes
 from caseapp.audit import services as audit
 from caseapp.audit.services import Actor
@@ -29,7 +30,7 @@ from caseapp.core.db import keyring, utcnow
 from caseapp.core.errors import Conflict, ValidationFailed
 from caseapp.extensions import db
 
-REQUIRED_ROLES = frozenset({"supervisor", "admin", "statistician"})
+REQUIRED_ROLES = TWO_FACTOR_ROLES  # one list, shared with the token rules
 ISSUER = "Ruta"
 RECOVERY_CODES = 10
 VALID_WINDOW = 1  # accept the previous and next 30-second step (clock drift)

@@ -10,7 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from caseapp.accounts import services, two_factor
+from caseapp.accounts import lifecycle, services, two_factor
 from caseapp.accounts.forms import LoginForm, PasswordChangeForm, TwoFactorForm, UserCreateForm
 from caseapp.accounts.models import Organization, User
 from caseapp.audit import services as audit
@@ -48,6 +48,14 @@ def login() -> Any:
                 return redirect(url_for("accounts.two_factor_login"))
             _sign_in(user)
             return redirect(safe_next(request.args.get("next")))
+        if result.status is services.LoginStatus.PENDING:
+            form.form_errors.append(
+                _(
+                    "Su cuenta aún no fue aprobada. Un(a) supervisor(a) de su organización "
+                    "debe aprobarla antes de que pueda ingresar."
+                )
+            )
+            return render_template("accounts/login.html", form=form), 403
         if result.status is services.LoginStatus.LOCKED:
             form.form_errors.append(
                 _("Demasiados intentos fallidos. Espere 15 minutos e inténtelo de nuevo.")
@@ -217,7 +225,7 @@ def users() -> Any:
     form.org.choices = [(o.code, f"{o.code} — {o.name}") for o in orgs]
     if form.validate_on_submit():
         try:
-            services.create_user(
+            created = lifecycle.create_user_by_admin(
                 current_user,
                 email=form.email.data or "",
                 role=form.role.data or "",
@@ -229,8 +237,22 @@ def users() -> Any:
             apply_errors(form, exc)
         else:
             db.session.commit()
-            flash(_("Usuario creado."), "success")
+            if created.is_pending_approval:
+                flash(
+                    _(
+                        "Usuario creado. No podrá ingresar hasta que un(a) supervisor(a) de "
+                        "%(org)s apruebe la cuenta.",
+                        org=created.organization.code,
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Usuario creado."), "success")
             return redirect(url_for("accounts.users"))
     rows = db.session.scalars(sa.select(User).order_by(User.email)).all()
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/users.html", form=form, users=rows), status
+
+
+# deactivation, tokens and four-eyes approval pages (routes on this blueprint)
+from caseapp.accounts import lifecycle_views as _lifecycle_views  # noqa: E402,F401

@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(referrals_group)
     app.cli.add_command(reports_group)
+    from caseapp.cli import accounts as _accounts  # noqa: F401 (users/tokens subcommands)
     from caseapp.reports.cli import synth
 
     app.cli.add_command(synth)
@@ -118,9 +119,20 @@ def create_token(email: str, name: str) -> None:
     if user is None:
         _fail(f"no user {email}")
         return
-    token = services.create_token(SYSTEM, user, name)
+    from caseapp.accounts import tokens as token_service
+    from caseapp.core.errors import DomainError
+
+    try:
+        token, row = token_service.issue(SYSTEM, user, name)
+    except DomainError as exc:  # deactivated, pending approval, or 2FA not enrolled
+        _fail(exc.message)
+        return
     db.session.commit()
-    click.echo(f"token for {user.email} (shown once, store it safely):", err=True)
+    click.echo(
+        f"token {row.id} for {user.email}, expires {row.expires_at:%Y-%m-%d %H:%M} UTC "
+        "(shown once, store it safely):",
+        err=True,
+    )
     click.echo(token)
 
 
@@ -179,6 +191,7 @@ def demo_users() -> None:
     from flask import current_app
 
     from caseapp.accounts import passwords, services
+    from caseapp.core.db import utcnow
 
     if current_app.config["ENV"] == "production":
         _fail("demo users are not created in production")
@@ -193,6 +206,7 @@ def demo_users() -> None:
                 )
             else:
                 user.password_hash = passwords.hash_password(password)
+                user.password_changed_at = utcnow()  # their old tokens die too
                 services.end_all_sessions(user)
         except ValidationFailed as exc:
             _fail(f"{email}: {exc.fields}")

@@ -128,6 +128,9 @@ def load_config(
         raise ConfigError(
             f"REPORTS_WORK_MEM must be empty or a size like 256MB (kB, MB or GB), not {memory!r}"
         )
+    noise = cfg.get("PERTURBATION_MAX_NOISE", 2)
+    if isinstance(noise, bool) or not isinstance(noise, int) or not 0 <= noise <= 7:
+        raise ConfigError(f"PERTURBATION_MAX_NOISE must be an integer from 0 to 7, not {noise!r}")
     cfg["DATA_KEYS"] = _data_keyring(cfg)
     cfg["INDEX_KEY_BYTES"] = decode_key("INDEX_KEY", str(cfg["INDEX_KEY"]))
     cfg["AUDIT_KEY_BYTES"] = decode_key("AUDIT_KEY", str(cfg["AUDIT_KEY"]))

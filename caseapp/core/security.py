@@ -9,6 +9,7 @@ the URL map and fails when a route has no declaration.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -37,6 +38,7 @@ class Permission(enum.StrEnum):
     DIRECTORY_VIEW = "directory.view"
     DIRECTORY_EDIT = "directory.edit"
     USERS_MANAGE = "users.manage"
+    ACCOUNTS_APPROVE = "accounts.approve"
     AUDIT_VIEW = "audit.view"
 
 
@@ -58,6 +60,7 @@ _SUPERVISOR = _CASEWORKER | {
     Permission.DETERMINATION_OVERRIDE,
     Permission.CONSENT_OVERRIDE,
     Permission.ESCALATION_INBOX,
+    Permission.ACCOUNTS_APPROVE,  # four eyes on accounts an admin creates (ADR 0013)
 }
 
 #: api.md §2, as data. Statisticians and admins never see case data.
@@ -116,6 +119,11 @@ def access_of(view: Callable[..., Any] | None) -> tuple[str, Permission | None] 
     return getattr(view, ACCESS_ATTR, None)
 
 
+#: C0 controls and DEL: a CR/LF in a redirect target was a header-injection attempt (and
+#: a 500 from Werkzeug); no same-site path needs any of them
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def safe_next(target: str | None, default_endpoint: str = "web.home") -> str:
     """Only same-site relative paths are followed after login or a language switch."""
     if target:
@@ -126,6 +134,7 @@ def safe_next(target: str | None, default_endpoint: str = "web.home") -> str:
             and target.startswith("/")
             and not target.startswith("//")
             and "\\" not in target
+            and not _CONTROL.search(target)
         ):
             return target
     return url_for(default_endpoint)

@@ -130,7 +130,8 @@ for _path, _summary, _query, _reply in [
 openapi.operation(
     "/reports/export/{layout}",
     "get",
-    summary="Export layouts: unodc_glotip, inei, ctdc (ctdc: statisticians only)",
+    summary="Export layouts: unodc_glotip, inei, ctdc (ctdc: statisticians only, "
+    "whole calendar years: from a 1 January, to a 31 December)",
     query=services.LAYOUT,
     replies={200: _ok("The layout's tables, or CTDC rows (k-anonymous)")},
     errors=(401, 403, 404, 422),

@@ -162,6 +162,11 @@ class VictimsReport(Shape):
     total: PublishedCount
     generated_at: str = Field(json_schema_extra={"format": "date-time"})
     rule_version: str
+    perturbation: dict[str, Any] = Field(
+        default={},
+        description="cell-key perturbation of published counts (ADR 0016): method, "
+        "max_noise, additive (false: rows need not sum to the total), note",
+    )
     multi_valued: list[str] = []
     filters: dict[str, Any] = {}
     labels: dict[str, Any] = {}

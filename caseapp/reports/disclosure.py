@@ -46,8 +46,9 @@ a second non-negative *integer* table moving one unit exists too (tested).
 Ties between equal counts are broken by dimension values, not input order, so a table
 gets the same pattern whatever order the query returns rows in: two patterns for one table
 could be combined. Not covered, see docs/decisions/0005: intervals (a hidden cell may be
-bounded, e.g. "between 1 and 6"), and differencing between different filters (January to
-June minus January to May), which no per-table method prevents.
+bounded, e.g. "between 1 and 6"). Differencing between different filters (January to
+June minus January to May), which no per-table method prevents, is handled by the
+cell-key `Perturbation` of what is published (cellkey.py, docs/decisions/0016).
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ from dataclasses import dataclass
 from itertools import combinations, count
 from typing import Any
 
-RULE_VERSION = "disclosure-2026.1"
+from caseapp.reports import cellkey
+
+RULE_VERSION = "disclosure-2026.2-cellkey"
 
 Key = tuple[Any, ...]
 """A cell's dimension values (hashable), in the order of the table's `dimensions`.
@@ -127,13 +130,38 @@ class SuppressedTable:
         return out
 
 
-def publish_count(count: int, k: int) -> PublishedCount:
-    """A stand-alone count (e.g. `total_screenings`): primary suppression only."""
+@dataclass(frozen=True, slots=True)
+class Perturbation:
+    """Cell-key perturbation of what passes suppression (cellkey.py, ADR 0016).
+
+    `keys` maps a cell to the sum of its units' record keys; `total_key` is the total's.
+    With `max_noise` > 0 every published non-zero count needs its key (a missing one is
+    a programming error, never an exact count published by accident).
+    """
+
+    max_noise: int
+    keys: Mapping[Key, int]
+    total_key: int
+
+    def value(self, count: int, key: int | None, k: int, what: object) -> int:
+        if count == 0 or self.max_noise <= 0:
+            return count
+        if key is None:
+            raise ValueError(f"no cell key for {what!r}: cannot publish it perturbed")
+        return cellkey.perturb(count, cellkey.cell_key(key), k, self.max_noise)
+
+
+def publish_count(
+    count: int, k: int, *, key: int | None = None, max_noise: int = 0
+) -> PublishedCount:
+    """A stand-alone count (e.g. `total_screenings`): primary suppression only, then
+    cell-key perturbation when `max_noise` > 0 (`key`: the sum of its record keys)."""
     _check_count(count, "count")
     _check_k(k)
     if 0 < count < k:
         return PublishedCount(None, True)
-    return PublishedCount(count, False)
+    noisy = Perturbation(max_noise, {}, 0).value(count, key, k, "count")
+    return PublishedCount(noisy, False)
 
 
 def suppress_table(
@@ -145,6 +173,7 @@ def suppress_table(
     groups: Sequence[AdditiveGroup] = (),
     protect_marginals: bool = True,
     check_total: bool = True,
+    perturbation: Perturbation | None = None,
 ) -> SuppressedTable:
     """Suppress a count table so no small count is published or recoverable.
 
@@ -158,6 +187,10 @@ def suppress_table(
     `protect_marginals` (default) also protects against the tables that the same API
     serves for the same filter with fewer dimensions (module docstring, point 3). Turn it
     off only for a table whose marginals are never published.
+
+    `perturbation`: suppression is decided on the true counts; every count then
+    published (cells and total, each with its own cell key) gets its cell-key noise, so
+    published cells no longer add up to the published total (ADR 0016).
     """
     dims = tuple(dimensions)
     _check_k(k)
@@ -201,15 +234,25 @@ def suppress_table(
 
     table.run()
     supp = table.suppressed
+    noisy = perturbation or Perturbation(0, {}, 0)
+
+    def shown(count: int, key: int | None, what: object) -> int:
+        return noisy.value(count, key, k, what)
+
     published_cells = tuple(
-        PublishedCell(key, None if supp[i] else counts[i], supp[i]) for i, key in enumerate(keys)
+        PublishedCell(
+            key,
+            None if supp[i] else shown(counts[i], noisy.keys.get(key), key),
+            supp[i],
+        )
+        for i, key in enumerate(keys)
     )
     t = table.total_entry
     return SuppressedTable(
         dimensions=dims,
         threshold=k,
         cells=published_cells,
-        total=PublishedCount(None if supp[t] else total, supp[t]),
+        total=PublishedCount(None if supp[t] else shown(total, noisy.total_key, "total"), supp[t]),
         exposed_by_marginals=tuple(keys[i] for i in sorted(table.exposed) if i != t),
     )
 

@@ -195,6 +195,9 @@ def _common_notes(doc: Mapping[str, Any]) -> list[str]:
         )
     scope = "todas las organizaciones" if doc.get("scope") == "all" else "su organización"
     notes.append(f"Cobertura: {scope}.")
+    perturbation = doc.get("perturbation") or {}
+    if perturbation.get("max_noise"):  # ADR 0016: both languages, the file travels
+        notes += [perturbation["note"]["es"], perturbation["note"]["en"]]
     notes.append(f"Generado: {doc.get('generated_at', '')}; reglas: {doc.get('rule_version', '')}.")
     return notes
 

@@ -17,7 +17,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from caseapp.core import codes
-from caseapp.reports import disclosure, queries
+from caseapp.reports import cellkey, disclosure, queries, recordkeys
 from caseapp.reports.queries import UNKNOWN, Counts, FactFilter
 
 log = logging.getLogger(__name__)
@@ -167,8 +167,10 @@ def table_doc(
     multi_valued: bool = False,
     groups: Sequence[disclosure.AdditiveGroup] = (),
     extra_cells: Mapping[tuple[Any, ...], int] | None = None,
+    extra_keys: Mapping[tuple[Any, ...], int] | None = None,
 ) -> dict[str, Any]:
-    """Suppress `counts` and return the reports.md §4 table (rows, total, threshold).
+    """Suppress `counts`, perturb what is published with its cell key (the configured
+    ``PERTURBATION_MAX_NOISE``, ADR 0016) and return the reports.md §4 table.
 
     Only combinations that occur are listed; an absent combination is a published zero
     (disclosure.py treats missing keys as zeros, so this lists nothing it would hide).
@@ -176,8 +178,11 @@ def table_doc(
     hidden value.
     """
     cells = dict(counts.cells)
+    keys = dict(counts.keys)
     if extra_cells:
         cells.update(extra_cells)
+        keys.update(extra_keys or {})
+    perturbation = disclosure.Perturbation(recordkeys.max_noise(), keys, counts.total_key)
     table = disclosure.suppress_table(
         list(names),
         cells,
@@ -185,6 +190,7 @@ def table_doc(
         k,
         groups=groups,
         check_total=not (multi_valued or extra_cells),
+        perturbation=perturbation,
     )
     if table.exposed_by_marginals:
         # Determined only through a marginal table, which suppresses it itself; logged so
@@ -203,7 +209,13 @@ def table_doc(
         "total": table.total.as_dict(),
         "multi_valued": [n for n in names if n in queries.MULTI_VALUED] if multi_valued else [],
         "rule_version": table.rule_version,
+        "perturbation": perturbation_doc(),
     }
+
+
+def perturbation_doc() -> dict[str, object]:
+    """The `perturbation` description every published document carries (ADR 0016)."""
+    return cellkey.description(recordkeys.max_noise())
 
 
 def align_totals(tables: Sequence[dict[str, Any]]) -> None:
@@ -270,11 +282,10 @@ def unodc_glotip(flt: FactFilter, k: int) -> dict[str, Any]:
     raw = queries.victim_counts(
         "persons", ("unodc_category", "exploitation_form", "nationality_group"), flt
     )
-    cells: dict[tuple[Any, ...], int] = {}
-    for (unodc, form, group), n in raw.cells.items():
-        key = (_glotip_sex(unodc), _glotip_form(form), _glotip_citizenship(group))
-        cells[key] = cells.get(key, 0) + n
-    table = table_doc(GLOTIP_DIMS, list(GLOTIP_DIMS), Counts(cells, raw.total), k)
+    recoded = raw.merged(
+        lambda key: (_glotip_sex(key[0]), _glotip_form(key[1]), _glotip_citizenship(key[2]))
+    )
+    table = table_doc(GLOTIP_DIMS, list(GLOTIP_DIMS), recoded, k)
     table.update(name="victims", title="Detected victims of trafficking in persons")
     return {
         "layout": "unodc_glotip",
@@ -313,8 +324,9 @@ INEI_DIMS = {
 }
 
 
-def _department_table(cells: dict[tuple[Any, ...], int], total: int, k: int) -> dict[str, Any]:
+def _department_table(counts: Counts, k: int) -> dict[str, Any]:
     """Departments with a Lima subtotal row: the subtotal is a declared additive group."""
+    cells = dict(counts.cells)
     lima = (("1501",), ("15",))
     for key in lima:  # a group member must be a cell; an absent one is a zero
         cells.setdefault(key, 0)
@@ -323,8 +335,15 @@ def _department_table(cells: dict[tuple[Any, ...], int], total: int, k: int) -> 
         disclosure.AdditiveGroup(members=lima, sum_key=(LIMA_DEPARTMENT,)),
     ]
     subtotal = {(LIMA_DEPARTMENT,): sum(cells[key] for key in lima)}
+    subtotal_key = {(LIMA_DEPARTMENT,): sum(counts.keys.get(key, 0) for key in lima)}
     table = table_doc(
-        INEI_DIMS, ["region"], Counts(cells, total), k, groups=groups, extra_cells=subtotal
+        INEI_DIMS,
+        ["region"],
+        Counts(cells, counts.total, counts.keys, counts.total_key),
+        k,
+        groups=groups,
+        extra_cells=subtotal,
+        extra_keys=subtotal_key,
     )
     for row in table["rows"]:
         row["subtotal"] = row["region"] == LIMA_DEPARTMENT
@@ -342,12 +361,9 @@ def inei(flt: FactFilter, k: int) -> dict[str, Any]:
             table = table_doc(INEI_DIMS, [dim], purposes, k, multi_valued=True)
         else:
             axis = ("region", "sex", "age_group").index(dim)
-            marginal: dict[tuple[Any, ...], int] = {}
-            for key, n in base.cells.items():
-                marginal[(key[axis],)] = marginal.get((key[axis],), 0) + n
-            counts = Counts(marginal, base.total)
+            counts = base.merged(lambda key, axis=axis: (key[axis],))  # type: ignore[misc]
             if dim == "region":
-                table = _department_table(marginal, base.total, k)
+                table = _department_table(counts, k)
             else:
                 table = table_doc(INEI_DIMS, [dim], counts, k)
         table.update(name=name, title=str(title))

@@ -20,8 +20,8 @@ Units (reports.md §1, docs/decisions/0007-reports.md):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -35,6 +35,7 @@ from caseapp.directory.models import Service
 from caseapp.extensions import db
 from caseapp.facts.models import ScreeningFact, ScreeningFactPurpose
 from caseapp.referrals.models import GapRecord, Referral
+from caseapp.reports.recordkeys import record_key_sql
 from caseapp.shelters.models import Admission
 
 UNKNOWN = "unknown"
@@ -128,7 +129,8 @@ def _no_later_screening(flt: FactFilter, row: Any) -> Any:
 
 
 def _units(unit: str, flt: FactFilter, needed: Sequence[str]) -> sa.Subquery:
-    """One row per counted unit with the fact columns in `needed` (plus `screening_id`).
+    """One row per counted unit with the fact columns in `needed` (plus `screening_id`
+    and `rkey`, the unit's record key for cell-key perturbation, ADR 0016).
 
     For persons this is the person's most recent screening in the range, with `year` and
     `month` replaced by those of the first screening in the range
@@ -138,13 +140,15 @@ def _units(unit: str, flt: FactFilter, needed: Sequence[str]) -> sa.Subquery:
     periods = [c for c in needed if c in PERIOD_DIMENSIONS]
     conds = _fact_conditions(flt)
     if unit == "screenings":
-        cols = [_facts.c.screening_id, *(_facts.c[c] for c in (*attrs, *periods))]
+        rkey = record_key_sql(_facts.c.screening_id, "screening").label("rkey")
+        cols = [_facts.c.screening_id, rkey, *(_facts.c[c] for c in (*attrs, *periods))]
         return sa.select(*cols).where(*conds).subquery("units")
+    person_key = record_key_sql(_facts.c.person_id, "person").label("rkey")
     if db.session.get_bind().dialect.name == "postgresql":
         return _latest_distinct_on(conds, attrs, periods)
     if not periods:
         return (
-            sa.select(_facts.c.screening_id, *(_facts.c[c] for c in attrs))
+            sa.select(_facts.c.screening_id, person_key, *(_facts.c[c] for c in attrs))
             .where(*conds, _no_later_screening(flt, _facts))
             .subquery("units")
         )
@@ -154,6 +158,7 @@ def _units(unit: str, flt: FactFilter, needed: Sequence[str]) -> sa.Subquery:
             _facts.c.screening_id,
             _facts.c.person_id,
             _facts.c.identified_at,
+            person_key,
             *(_facts.c[c] for c in attrs),
             *(sa.func.min(_facts.c[c]).over(**by_person).label(c) for c in periods),
         )
@@ -161,7 +166,7 @@ def _units(unit: str, flt: FactFilter, needed: Sequence[str]) -> sa.Subquery:
         .subquery("ranked")
     )
     return (
-        sa.select(ranked.c.screening_id, *(ranked.c[c] for c in (*attrs, *periods)))
+        sa.select(ranked.c.screening_id, ranked.c.rkey, *(ranked.c[c] for c in (*attrs, *periods)))
         .where(_no_later_screening(flt, ranked))
         .subquery("units")
     )
@@ -183,6 +188,7 @@ def _latest_distinct_on(conds: list[Any], attrs: list[str], periods: list[str]) 
     return (
         sa.select(
             _facts.c.screening_id,
+            record_key_sql(_facts.c.person_id, "person").label("rkey"),
             *(_facts.c[c] for c in attrs),
             *(sa.func.min(_facts.c[c]).over(**whole_person).label(c) for c in periods),
         )
@@ -195,17 +201,35 @@ def _latest_distinct_on(conds: list[Any], attrs: list[str], periods: list[str]) 
 
 @dataclass(frozen=True, slots=True)
 class Counts:
-    """Grouped counts: `cells` by dimension values, `total` distinct units."""
+    """Grouped counts: `cells` by dimension values, `total` distinct units.
+
+    `keys` and `total_key`: the sums of the counted units' record keys, per cell and
+    for the total (cell keys, ADR 0016); `merged` adds cells up with their keys.
+    """
 
     cells: dict[tuple[Any, ...], int]
     total: int
+    keys: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    total_key: int = 0
+
+    def merged(self, to: Callable[[tuple[Any, ...]], tuple[Any, ...]]) -> Counts:
+        """Cells mapped to coarser cells by `to` (a marginal, a recoding): counts and
+        record-key sums add up, since the coarser cell holds exactly those units."""
+        cells: dict[tuple[Any, ...], int] = {}
+        keys: dict[tuple[Any, ...], int] = {}
+        for key, n in self.cells.items():
+            coarse = to(key)
+            cells[coarse] = cells.get(coarse, 0) + n
+            keys[coarse] = keys.get(coarse, 0) + self.keys.get(key, 0)
+        return Counts(cells, self.total, keys, self.total_key)
 
 
 def victim_statement(unit: str, dimensions: Sequence[str], flt: FactFilter) -> sa.Select[Any]:
     """The one grouped statement behind `victim_counts` (also used by benchmarks).
 
-    Columns: the dimensions, the count of units per cell, and the number of distinct
-    units the cell adds to the total. With `purpose` each unit is joined to its purposes
+    Columns: the dimensions, the count of units per cell, the number of distinct
+    units the cell adds to the total, and the sums of the record keys of both (cell
+    keys, ADR 0016). With `purpose` each unit is joined to its purposes
     (a unit without any counts under `unknown`) and flagged on exactly one of its rows, so
     the flags sum to the distinct units even though the cells add up to more.
     """
@@ -215,7 +239,8 @@ def victim_statement(unit: str, dimensions: Sequence[str], flt: FactFilter) -> s
     if "purpose" not in dims:
         group = [units.c[FACT_COLUMNS[d]] for d in dims]
         n = sa.func.count()
-        return sa.select(*group, n, n).select_from(units).group_by(*group)
+        keysum = sa.func.sum(units.c.rkey)
+        return sa.select(*group, n, n, keysum, keysum).select_from(units).group_by(*group)
     p = _purposes
     first = sa.func.row_number().over(partition_by=units.c.screening_id, order_by=p.c.purpose)
     joined = (
@@ -223,13 +248,20 @@ def victim_statement(unit: str, dimensions: Sequence[str], flt: FactFilter) -> s
             *(units.c[c] for c in needed),
             sa.func.coalesce(p.c.purpose, UNKNOWN).label("purpose"),
             sa.case((first == 1, 1), else_=0).label("is_first"),
+            units.c.rkey,
         )
         .select_from(units.outerjoin(p, p.c.screening_id == units.c.screening_id))
         .subquery("joined")
     )
     group = [joined.c[FACT_COLUMNS.get(d, d)] for d in dims]
     return (
-        sa.select(*group, sa.func.count(), sa.func.sum(joined.c.is_first))
+        sa.select(
+            *group,
+            sa.func.count(),
+            sa.func.sum(joined.c.is_first),
+            sa.func.sum(joined.c.rkey),
+            sa.func.sum(joined.c.rkey * joined.c.is_first),
+        )
         .select_from(joined)
         .group_by(*group)
     )
@@ -253,12 +285,16 @@ def sort_in_memory() -> None:
 def victim_counts(unit: str, dimensions: Sequence[str], flt: FactFilter) -> Counts:
     """Persons or screenings by up to four dimensions, in one grouped statement."""
     cells: dict[tuple[Any, ...], int] = {}
-    total = 0
+    keys: dict[tuple[Any, ...], int] = {}
+    total = total_key = 0
     sort_in_memory()
     for row in db.session.execute(victim_statement(unit, dimensions, flt)):
-        cells[tuple(row[:-2])] = int(row[-2])
-        total += int(row[-1] or 0)
-    return Counts(cells, total)
+        key = tuple(row[:-4])
+        cells[key] = int(row[-4])
+        total += int(row[-3] or 0)
+        keys[key] = int(row[-2] or 0)
+        total_key += int(row[-1] or 0)
+    return Counts(cells, total, keys, total_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +302,10 @@ class OverlapCounts:
     persons_by_kinds: dict[frozenset[str], int]
     total_persons: int
     total_screenings: int
+    #: record-key sums (cell keys, ADR 0016) of the same cells and totals
+    keys_by_kinds: dict[frozenset[str], int] = field(default_factory=dict)
+    persons_key: int = 0
+    screenings_key: int = 0
 
 
 def overlap_counts(flt: FactFilter) -> OverlapCounts:
@@ -282,26 +322,36 @@ def overlap_counts(flt: FactFilter) -> OverlapCounts:
         sa.select(
             sa.func.sum(sa.distinct(bit)).label("mask"),
             sa.func.count().label("screenings"),
+            sa.func.min(record_key_sql(_facts.c.person_id, "person")).label("rkey"),
+            sa.func.sum(record_key_sql(_facts.c.screening_id, "screening")).label("skeys"),
         )
         .where(*_fact_conditions(flt))
         .group_by(_facts.c.person_id)
         .subquery("per_person")
     )
     stmt = sa.select(
-        per_person.c.mask, sa.func.count(), sa.func.sum(per_person.c.screenings)
+        per_person.c.mask,
+        sa.func.count(),
+        sa.func.sum(per_person.c.screenings),
+        sa.func.sum(per_person.c.rkey),
+        sa.func.sum(per_person.c.skeys),
     ).group_by(per_person.c.mask)
     by_kinds: dict[frozenset[str], int] = {}
-    persons = screenings = 0
+    keys: dict[frozenset[str], int] = {}
+    persons = screenings = persons_key = screenings_key = 0
     sort_in_memory()
-    for mask, n, s in db.session.execute(stmt):
+    for mask, n, s, pkeys, skeys in db.session.execute(stmt):
         mask = int(mask)
         combo = frozenset(k for k, b in bits.items() if mask & b)
         if mask & other_bit:
             combo = combo | {"other"}
         by_kinds[combo] = by_kinds.get(combo, 0) + int(n)
+        keys[combo] = keys.get(combo, 0) + int(pkeys or 0)
         persons += int(n)
         screenings += int(s)
-    return OverlapCounts(by_kinds, persons, screenings)
+        persons_key += int(pkeys or 0)
+        screenings_key += int(skeys or 0)
+    return OverlapCounts(by_kinds, persons, screenings, keys, persons_key, screenings_key)
 
 
 def ctdc_persons(flt: FactFilter) -> list[dict[str, Any]]:
@@ -406,19 +456,30 @@ def referral_counts(
             is_overdue,
             r.c.created_at,
             r.c.accepted_at,
+            record_key_sql(r.c.id, "referral").label("rkey"),
         )
         .select_from(source)
         .where(*conds)
         .subquery("base")
     )
     group = [base.c[d] for d in dimensions]
-    stmt = sa.select(*group, sa.func.count(), sa.func.sum(base.c.is_overdue)).group_by(*group)
+    stmt = sa.select(
+        *group,
+        sa.func.count(),
+        sa.func.sum(base.c.is_overdue),
+        sa.func.sum(base.c.rkey),
+        sa.func.sum(base.c.rkey * base.c.is_overdue),
+    ).group_by(*group)
     cells: dict[tuple[Any, ...], int] = {}
     late: dict[tuple[Any, ...], int] = {}
+    keys: dict[tuple[Any, ...], int] = {}
+    late_keys: dict[tuple[Any, ...], int] = {}
     for row in db.session.execute(stmt):
-        key = tuple(row[:-2])
-        cells[key] = int(row[-2])
-        late[key] = int(row[-1] or 0)
+        key = tuple(row[:-4])
+        cells[key] = int(row[-4])
+        late[key] = int(row[-3] or 0)
+        keys[key] = int(row[-2] or 0)
+        late_keys[key] = int(row[-1] or 0)
     # Hours to acceptance: one small row per accepted referral (the median needs them).
     accepted = sa.select(*group, base.c.created_at, base.c.accepted_at).where(
         base.c.accepted_at.is_not(None)
@@ -428,20 +489,29 @@ def referral_counts(
         created, done = row[-2], row[-1]
         hours.setdefault(tuple(row[:-2]), []).append((done - created).total_seconds() / 3600)
     declines_stmt = (
-        sa.select(r.c.decline_reason, sa.func.count())
+        sa.select(
+            r.c.decline_reason, sa.func.count(), sa.func.sum(record_key_sql(r.c.id, "referral"))
+        )
         .where(*conds, r.c.status == "declined")
         .group_by(r.c.decline_reason)
     )
     declines: dict[tuple[Any, ...], int] = {}
-    for reason, n in db.session.execute(declines_stmt):
+    decline_keys: dict[tuple[Any, ...], int] = {}
+    for reason, n, rkeys in db.session.execute(declines_stmt):
         key = (reason or "other",)
         declines[key] = declines.get(key, 0) + int(n)
+        decline_keys[key] = decline_keys.get(key, 0) + int(rkeys or 0)
     return ReferralCounts(
-        counts=Counts(cells, sum(cells.values())),
-        overdue=Counts(late, sum(late.values())),
+        counts=_summed(cells, keys),
+        overdue=_summed(late, late_keys),
         hours=hours,
-        declines=Counts(declines, sum(declines.values())),
+        declines=_summed(declines, decline_keys),
     )
+
+
+def _summed(cells: dict[tuple[Any, ...], int], keys: dict[tuple[Any, ...], int]) -> Counts:
+    """Cells that partition their units: the total and its key are their sums."""
+    return Counts(cells, sum(cells.values()), keys, sum(keys.values()))
 
 
 GAP_DIMENSIONS = ("gap", "region", "profile", "service_type")
@@ -484,11 +554,19 @@ def gap_counts(
     conds = _period(g.c.created_at, date_from, date_to)
     if organization_id is not None:
         conds.append(g.c.organization_id == organization_id)
-    labelled = sa.select(*(_gap_dim(d) for d in dimensions)).where(*conds).subquery("labelled")
+    labelled = (
+        sa.select(*(_gap_dim(d) for d in dimensions), record_key_sql(g.c.id, "gap").label("rkey"))
+        .where(*conds)
+        .subquery("labelled")
+    )
     group = [labelled.c[d] for d in dimensions]
-    stmt = sa.select(*group, sa.func.count()).group_by(*group)
-    cells = {tuple(row[:-1]): int(row[-1]) for row in db.session.execute(stmt)}
-    return Counts(cells, sum(cells.values()))
+    stmt = sa.select(*group, sa.func.count(), sa.func.sum(labelled.c.rkey)).group_by(*group)
+    cells: dict[tuple[Any, ...], int] = {}
+    keys: dict[tuple[Any, ...], int] = {}
+    for row in db.session.execute(stmt):
+        cells[tuple(row[:-2])] = int(row[-2])
+        keys[tuple(row[:-2])] = int(row[-1] or 0)
+    return _summed(cells, keys)
 
 
 RESIDENTIAL_SERVICES = ("car_specialized_trafficking", "car_general", "ngo_shelter")
@@ -503,6 +581,7 @@ class ShelterRow:
     service_type: str
     capacity: int | None
     occupied: int
+    occupied_key: int = 0  # record-key sum of the open admissions (ADR 0016)
 
 
 def shelter_occupancy(organization_id: int | None) -> list[ShelterRow]:
@@ -511,7 +590,11 @@ def shelter_occupancy(organization_id: int | None) -> list[ShelterRow]:
 
     s, o, a = Service.__table__, Organization.__table__, Admission.__table__
     active = (
-        sa.select(a.c.service_id, sa.func.count().label("occupied"))
+        sa.select(
+            a.c.service_id,
+            sa.func.count().label("occupied"),
+            sa.func.sum(record_key_sql(a.c.id, "admission")).label("rkeys"),
+        )
         .where(a.c.discharged_at.is_(None))
         .group_by(a.c.service_id)
         .subquery("active")
@@ -525,6 +608,7 @@ def shelter_occupancy(organization_id: int | None) -> list[ShelterRow]:
             s.c.service_type,
             s.c.capacity,
             sa.func.coalesce(active.c.occupied, 0),
+            sa.func.coalesce(active.c.rkeys, 0),
         )
         .select_from(
             s.join(o, o.c.id == s.c.organization_id).outerjoin(
@@ -536,16 +620,17 @@ def shelter_occupancy(organization_id: int | None) -> list[ShelterRow]:
     )
     if organization_id is not None:
         stmt = stmt.where(s.c.organization_id == organization_id)
-    return [ShelterRow(*row[:6], int(row[6])) for row in db.session.execute(stmt)]
+    return [ShelterRow(*row[:6], int(row[6]), int(row[7])) for row in db.session.execute(stmt)]
 
 
 def occupancy_series(
     month_ends: Sequence[tuple[str, datetime]], organization_id: int | None
-) -> dict[str, int]:
+) -> dict[str, tuple[int, int]]:
     """Persons in residential care at each instant (e.g. month ends), one statement.
 
     The instants are a UNION ALL of literal rows (portable: SQLite has no column list
-    for a VALUES alias), joined to the admissions open at that instant.
+    for a VALUES alias), joined to the admissions open at that instant. Each value is
+    (persons, the sum of their admissions' record keys: the cell key, ADR 0016).
     """
     if not month_ends:
         return {}
@@ -566,8 +651,12 @@ def occupancy_series(
     if organization_id is not None:
         conds.append(s.c.organization_id == organization_id)
     stmt = (
-        sa.select(instants.c.label, sa.func.count(a.c.id))
+        sa.select(
+            instants.c.label,
+            sa.func.count(a.c.id),
+            sa.func.sum(record_key_sql(a.c.id, "admission")),
+        )
         .select_from(instants.outerjoin(a.join(s, s.c.id == a.c.service_id), sa.and_(*conds)))
         .group_by(instants.c.label)
     )
-    return {label: int(n) for label, n in db.session.execute(stmt)}
+    return {label: (int(n), int(keys or 0)) for label, n, keys in db.session.execute(stmt)}

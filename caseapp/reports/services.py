@@ -20,9 +20,9 @@ from caseapp.audit import services as audit
 from caseapp.core import codes
 from caseapp.core.contract import parse, query_args
 from caseapp.core.db import utcnow
-from caseapp.core.errors import Forbidden, NotFound
+from caseapp.core.errors import Forbidden, NotFound, ValidationFailed
 from caseapp.core.security import Permission, has_permission
-from caseapp.reports import disclosure, layouts, queries
+from caseapp.reports import disclosure, layouts, queries, recordkeys
 from caseapp.reports.contract import (
     DEFAULT_STATUSES as DEFAULT_STATUSES,  # the pages' default filter
 )
@@ -123,7 +123,18 @@ def _envelope(actor: Actor, params: ReportParams, k: int) -> dict[str, Any]:
         "filters": params.filters(),
         "generated_at": _now_iso(),
         "rule_version": disclosure.RULE_VERSION,
+        "perturbation": layouts.perturbation_doc(),
     }
+
+
+def _noisy(count: int, k: int, key: int) -> dict[str, object]:
+    """A stand-alone published count: suppressed, then perturbed by its cell key."""
+    published = disclosure.publish_count(count, k, key=key, max_noise=recordkeys.max_noise())
+    return published.as_dict()
+
+
+def _perturbation(keys: Mapping[disclosure.Key, int], total_key: int) -> disclosure.Perturbation:
+    return disclosure.Perturbation(recordkeys.max_noise(), keys, total_key)
 
 
 # -- victims ----------------------------------------------------------------------------------
@@ -141,7 +152,7 @@ def victims_report(actor: Actor, params: ReportParams) -> dict[str, Any]:
     else:
         table = {
             "rows": [],
-            "total": disclosure.publish_count(counts.total, k).as_dict(),
+            "total": _noisy(counts.total, k, counts.total_key),
             "multi_valued": [],
         }
     doc = {
@@ -153,6 +164,7 @@ def victims_report(actor: Actor, params: ReportParams) -> dict[str, Any]:
         "generated_at": _now_iso(),
         "rule_version": disclosure.RULE_VERSION,
         "multi_valued": table["multi_valued"],
+        "perturbation": layouts.perturbation_doc(),
         "filters": params.filters(),
         "scope": "all" if all_organizations(actor) else "organization",
         "labels": layouts.labels_doc(layouts.VICTIM_DIMS, params.dimensions, table["rows"]),
@@ -180,7 +192,16 @@ def overlap_report(actor: Actor, params: ReportParams) -> dict[str, Any]:
     cells: dict[disclosure.Key, int] = {
         ("+".join(ordered(kinds)),): n for kinds, n in result.persons_by_kinds.items()
     }
-    table = disclosure.suppress_table(["combination"], cells, result.total_persons, k)
+    keys: dict[disclosure.Key, int] = {
+        ("+".join(ordered(kinds)),): n for kinds, n in result.keys_by_kinds.items()
+    }
+    table = disclosure.suppress_table(
+        ["combination"],
+        cells,
+        result.total_persons,
+        k,
+        perturbation=_perturbation(keys, result.persons_key),
+    )
     sources = [kind for kind in order if any(kind in c for c in result.persons_by_kinds)]
     published = sorted(
         table.cells,
@@ -189,7 +210,12 @@ def overlap_report(actor: Actor, params: ReportParams) -> dict[str, Any]:
             [order.index(x) for x in str(c.key[0]).split("+")],
         ),
     )
-    screenings = disclosure.publish_count(result.total_screenings, k)
+    screenings = disclosure.publish_count(
+        result.total_screenings,
+        k,
+        key=result.screenings_key,
+        max_noise=recordkeys.max_noise(),
+    )
     doc = {
         "sources": sources,
         "cells": [
@@ -326,11 +352,20 @@ def occupancy_report(
     org = scope_of(actor)
     shelters = queries.shelter_occupancy(org)
     cells: dict[disclosure.Key, int] = {(s.region, str(s.service_id)): s.occupied for s in shelters}
-    table = disclosure.suppress_table(["region", "provider"], cells, sum(cells.values()), k)
+    keys = {(s.region, str(s.service_id)): s.occupied_key for s in shelters}
+    table = disclosure.suppress_table(
+        ["region", "provider"],
+        cells,
+        sum(cells.values()),
+        k,
+        perturbation=_perturbation(keys, sum(keys.values())),
+    )
     published = {c.key: c for c in table.cells}
     by_region: dict[str, int] = {}
+    region_keys: dict[str, int] = {}
     for s in shelters:
         by_region[s.region] = by_region.get(s.region, 0) + s.occupied
+        region_keys[s.region] = region_keys.get(s.region, 0) + s.occupied_key
     region_dim = layouts.VICTIM_DIMS["region"]
     rows = []
     for s in shelters:
@@ -350,7 +385,7 @@ def occupancy_report(
     regions = [
         {
             "region": region,
-            **disclosure.publish_count(n, k).as_dict(),
+            **_noisy(n, k, region_keys[region]),
             "capacity": sum(s.capacity or 0 for s in shelters if s.region == region),
         }
         for region, n in sorted(by_region.items(), key=lambda item: region_dim.order(item[0]))
@@ -359,8 +394,7 @@ def occupancy_report(
         _month_ends(params.date_from, params.date_to, now), org
     )
     series = [
-        {"month": month, **disclosure.publish_count(n, k).as_dict()}
-        for month, n in sorted(series_counts.items())
+        {"month": month, **_noisy(n, k, key)} for month, (n, key) in sorted(series_counts.items())
     ]
     doc = {
         "report": "occupancy",
@@ -386,6 +420,19 @@ def occupancy_report(
 # -- export layouts ---------------------------------------------------------------------------
 
 
+def _check_whole_years(params: ReportParams) -> None:
+    """Person-level rows carry no noise, so two releases must never differ by a few
+    persons: the period is whole calendar years (`from` a 1 January, `to` a 31 December;
+    yearOfRegistration, a quasi-identifier, already tells the years apart). ADR 0016."""
+    errors: dict[str, list[str]] = {}
+    if params.date_from and (params.date_from.month, params.date_from.day) != (1, 1):
+        errors["from"] = ["the CTDC layout covers whole calendar years: use a 1 January"]
+    if params.date_to and (params.date_to.month, params.date_to.day) != (12, 31):
+        errors["to"] = ["the CTDC layout covers whole calendar years: use a 31 December"]
+    if errors:
+        raise ValidationFailed(errors)
+
+
 def may_export(actor: Actor, layout: str) -> bool:
     """Person-level layouts (ctdc), even anonymized, are for statisticians only."""
     return layout not in PERSON_LEVEL_LAYOUTS or all_organizations(actor)
@@ -397,6 +444,8 @@ def export_layout(actor: Actor, layout: str, params: ReportParams) -> dict[str, 
         raise NotFound(f"Unknown layout {layout!r}; choose from {', '.join(LAYOUTS)}")
     if not may_export(actor, layout):
         raise Forbidden("The person-level CTDC layout is for statisticians only")
+    if layout in PERSON_LEVEL_LAYOUTS:
+        _check_whole_years(params)
     k = threshold()
     flt = _fact_filter(actor, params)
     builder = {"unodc_glotip": layouts.unodc_glotip, "inei": layouts.inei, "ctdc": layouts.ctdc}[
@@ -404,6 +453,8 @@ def export_layout(actor: Actor, layout: str, params: ReportParams) -> dict[str, 
     ]
     doc = builder(flt, k)
     doc.update({key: value for key, value in _envelope(actor, params, k).items() if key not in doc})
+    if layout in PERSON_LEVEL_LAYOUTS:  # rows are not perturbed: periods are whole years
+        doc["perturbation"] = {"method": "whole_calendar_years", "max_noise": 0}
     _audit(
         actor,
         f"export.{layout}",

@@ -67,6 +67,12 @@ NAV: list[NavEntry] = [
         Permission.REPORTS_VIEW,
     ),
     NavEntry(
+        "accounts.pending_accounts",
+        _l("Cuentas por aprobar"),
+        _l("Cuentas nuevas de su organización que esperan su aprobación."),
+        Permission.ACCOUNTS_APPROVE,
+    ),
+    NavEntry(
         "accounts.users", _l("Usuarios"), _l("Crear y revisar cuentas."), Permission.USERS_MANAGE
     ),
     NavEntry(

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from caseapp.core.security import authenticated, public, safe_next
 from caseapp.extensions import db
+from caseapp.web.outage import RETRY_AFTER_SECONDS
 
 bp = Blueprint("web", __name__)
 
@@ -38,4 +39,7 @@ def healthz() -> Any:
     except sa.exc.SQLAlchemyError:
         database = "unavailable"
     status = 200 if database == "ok" else 503
-    return jsonify({"status": "ok" if status == 200 else "degraded", "database": database}), status
+    response = jsonify({"status": "ok" if status == 200 else "degraded", "database": database})
+    if status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response, status

@@ -43,6 +43,8 @@ MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 #: refused for anything else -- or for one of these plus anything else -- is a failure.
 RELATIONAL = (
     ("to", "must not be before from"),  # ?from= and ?to= of one report
+    ("from", "the CTDC layout covers whole calendar years"),  # {layout} and the period
+    ("to", "the CTDC layout covers whole calendar years"),
     ("provider", "no active "),  # a directory code, for this referral's service type
     ("provider", "not eligible for this person"),
     ("provider", "has no free capacity"),

@@ -24,6 +24,12 @@ EXPECTED: dict[str, object] = {
     "accounts.two_factor_login": "public",
     "accounts.two_factor_setup": "any",
     "accounts.users": {"admin"},
+    "accounts.user_detail": {"admin"},
+    "accounts.deactivate_user": {"admin"},
+    "accounts.reactivate_user": {"admin"},
+    "accounts.revoke_token": {"admin"},
+    "accounts.pending_accounts": {"supervisor"},  # four eyes: own organization's accounts
+    "accounts.approve_account": {"supervisor"},
     "audit.index": {"admin"},
     "directory.index": ALL,
     "directory.organization": ALL,

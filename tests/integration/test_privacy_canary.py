@@ -310,7 +310,7 @@ def test_migration_0010_encrypts_existing_bed_labels_and_back(tmp_path: Path) ->
     with app.app_context():
         assert b"Mar" not in bytes(db.session.execute(raw).scalar_one())
         db.session.remove()
-        flask_migrate.downgrade(revision="0009")
+        flask_migrate.downgrade(revision="0010_audit")
         assert db.session.execute(raw).scalar_one() == "Cama de María"
         db.session.remove()
         flask_migrate.upgrade()
