@@ -25,7 +25,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(referrals_group)
     app.cli.add_command(reports_group)
     from caseapp.cli import accounts as _accounts  # noqa: F401 (users/tokens subcommands)
-    from caseapp.reports.cli import synth
+    from caseapp.reports.cli import estimate, synth
+
+    reports_group.add_command(estimate)
 
     app.cli.add_command(synth)
     from caseapp.maintenance.cli import register as register_maintenance

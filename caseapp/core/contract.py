@@ -570,12 +570,17 @@ def QueryCode(
 
 
 def comma_list_pattern(
-    values: Sequence[str], *, max_items: int | None = None, unique: bool = False
+    values: Sequence[str],
+    *,
+    min_items: int = 1,
+    max_items: int | None = None,
+    unique: bool = False,
 ) -> str:
     """The regex of a comma list of ``values`` (or an empty text): what JSON schema can say
     of ``?by=region,sex`` -- how many, and (a lookahead) none twice."""
     one = "(?:" + "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)) + ")"
-    more = "*" if max_items is None else f"{{0,{max_items - 1}}}"
+    low = max(min_items - 1, 0)
+    more = f"{{{low},}}" if max_items is None else f"{{{low},{max_items - 1}}}"
     no_repeat = f"(?!.*\\b({one})\\b.*\\b\\1\\b)" if unique else ""
     return f"^{no_repeat}(?:{one}(?:,{one}){more})?$"
 
@@ -584,8 +589,10 @@ def QueryList(
     values: Callable[[], Sequence[str]],
     *,
     unknown: Callable[[list[str]], str],
+    min_items: int = 1,
     max_items: int | None = None,
     unique: bool = False,
+    noun: str = "dimension",
     description: str | None = None,
 ) -> Rule:
     """A comma list (``?by=region,sex``) of the given values, exactly (no spaces, no empty
@@ -600,14 +607,21 @@ def QueryList(
         bad = [part for part in parts if part not in values()]
         if bad:
             raise problem(unknown(bad))
-        if max_items is not None and len(parts) > max_items:
+        too_many = max_items is not None and len(parts) > max_items
+        if too_many and noun == "dimension":
             raise problem(f"at most {max_items} dimensions")
         if unique and len(set(parts)) != len(parts):
-            raise problem("a dimension is repeated")
+            raise problem(f"a {noun} is repeated")
+        if parts and len(parts) < min_items:
+            raise problem(f"choose at least {min_items} {noun}s")
+        if too_many:
+            raise problem(f"choose at most {max_items} {noun}s")
         return parts
 
     def schema() -> dict[str, Any]:
-        pattern = comma_list_pattern(values(), max_items=max_items, unique=unique)
+        pattern = comma_list_pattern(
+            values(), min_items=min_items, max_items=max_items, unique=unique
+        )
         out: dict[str, Any] = {"type": "string", "pattern": pattern}
         if description:
             out["description"] = description

@@ -12,8 +12,8 @@ from caseapp.core import openapi
 from caseapp.core.api import api
 from caseapp.core.security import Permission, requires
 from caseapp.extensions import db
-from caseapp.reports import exports, services
-from caseapp.reports.contract import VictimsReport
+from caseapp.reports import estimates, exports, services
+from caseapp.reports.contract import EstimateQuery, EstimateReport, VictimsReport
 
 
 def respond(doc: dict[str, Any], kind: str, fmt: str, basename: str) -> Response:
@@ -63,6 +63,14 @@ def report_gaps() -> Any:
 @requires(Permission.REPORTS_VIEW)
 def report_occupancy() -> Any:
     return _run(services.OCCUPANCY, services.occupancy_report, "occupancy", "ruta-ocupacion")
+
+
+@api.get("/reports/estimate")
+@requires(Permission.REPORTS_VIEW)
+def report_estimate() -> Any:
+    doc = estimates.estimate_report(current_user, estimates.parse_params(request.args))
+    db.session.commit()  # the report.read audit event
+    return jsonify(doc)
 
 
 @api.get("/reports/export/<layout>")
@@ -127,6 +135,19 @@ for _path, _summary, _query, _reply in [
     openapi.operation(
         _path, "get", summary=_summary, query=_query, replies={200: _reply}, errors=_ERRORS
     )
+openapi.operation(
+    "/reports/estimate",
+    "get",
+    summary="Multiple systems estimate of the persons no organization kind identified "
+    "(rounded to 10; docs/estimation.md)",
+    query=EstimateQuery,
+    replies={
+        200: openapi.Reply(
+            "Estimate (overall and per stratum) or the reason it is refused", EstimateReport
+        )
+    },
+    errors=_ERRORS,
+)
 openapi.operation(
     "/reports/export/{layout}",
     "get",

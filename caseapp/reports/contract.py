@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Protocol
 
 from pydantic import Field, model_validator
 
 from caseapp.core import codes
 from caseapp.core.contract import Problems, Query, QueryCode, QueryDate, QueryList, Shape
+from caseapp.reports import estimation
 from caseapp.reports.queries import GAP_DIMENSIONS, REFERRAL_DIMENSIONS, VICTIM_DIMENSIONS
 
 FORMATS = ("json", "csv", "xlsx")
@@ -42,6 +43,27 @@ def _dimensions(dimensions: tuple[str, ...], most: int, default: str = "") -> An
         unique=True,
         description=text + (f" (default {default})" if default else ""),
     )
+
+
+_FROM = QueryDate(years=_YEARS, description="First Lima date of the period, inclusive")
+_TO = QueryDate(years=_YEARS, description="Last Lima date of the period, inclusive")
+
+
+class ReportParams(Protocol):
+    """What the report services read of validated parameters (any report query)."""
+
+    date_from: date | None
+    date_to: date | None
+
+    @property
+    def dimensions(self) -> tuple[str, ...]: ...
+    @property
+    def statuses(self) -> tuple[str, ...]: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def fmt(self) -> str: ...
+    def filters(self) -> dict[str, Any]: ...
 
 
 class ReportQuery(Query):
@@ -143,6 +165,70 @@ OverlapQuery = StatusReportQuery
 OccupancyQuery = ReportQuery
 LayoutQuery = StatusReportQuery
 
+#: the strata of a multiple systems estimate (docs/estimation.md)
+ESTIMATE_DIMENSIONS = ("sex", "age_group", "exploitation_form")
+
+
+def _unknown_kind(bad: list[str]) -> str:
+    kinds = codes.get("org_kind").codes
+    return f"unknown organization kind {', '.join(map(repr, bad))}; choose from {', '.join(kinds)}"
+
+
+class EstimateQuery(Query):
+    """``GET /api/v1/reports/estimate``: the period, the statuses, the lists and a stratum."""
+
+    date_from: Annotated[date | None, _FROM] = Field(default=None, alias="from")
+    date_to: Annotated[date | None, _TO] = Field(default=None, alias="to")
+    status: Annotated[tuple[str, ...] | None, _STATUS] = None
+    lists: Annotated[
+        tuple[str, ...] | None,
+        QueryList(
+            lambda: codes.get("org_kind").codes,
+            unknown=_unknown_kind,
+            min_items=estimation.MIN_LISTS,
+            max_items=estimation.MAX_LISTS,
+            unique=True,
+            noun="organization kind",
+            description=f"Comma list of {estimation.MIN_LISTS} to {estimation.MAX_LISTS} "
+            "organization kinds used as lists (default: every kind that identified someone; "
+            "beyond 6, the smallest are merged into one list)",
+        ),
+    ] = None
+    by: Annotated[
+        str | None,
+        QueryCode(
+            "",
+            values=ESTIMATE_DIMENSIONS,
+            message="unknown dimension {value!r}; choose one of " + ", ".join(ESTIMATE_DIMENSIONS),
+            description="Optional stratum: " + ", ".join(ESTIMATE_DIMENSIONS),
+        ),
+    ] = None
+
+    @model_validator(mode="after")
+    def _period(self) -> EstimateQuery:
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise Problems({"to": "must not be before from"})
+        return self
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.status)) if self.status else DEFAULT_STATUSES
+
+    def filters(self) -> dict[str, Any]:
+        return ReportQuery.filters(self)  # type: ignore[arg-type]  # the same reading
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        return (self.by,) if self.by else ()
+
+    @property
+    def unit(self) -> str:
+        return "persons"
+
+    @property
+    def fmt(self) -> str:
+        return "json"
+
 
 # -- responses -----------------------------------------------------------------------------
 
@@ -170,3 +256,36 @@ class VictimsReport(Shape):
     multi_valued: list[str] = []
     filters: dict[str, Any] = {}
     labels: dict[str, Any] = {}
+
+
+class Refusal(Shape):
+    code: Annotated[str, Field(json_schema_extra={"enum": sorted(estimation.REASONS)})]
+    message: str
+    message_es: str
+
+
+class Estimate(Shape):
+    status: Annotated[str, Field(json_schema_extra={"enum": ["estimated", "refused"]})]
+    observed: int | None = Field(default=None, description="rounded to 10")
+    estimate: int | None = Field(default=None, description="observed + unseen, rounded to 10")
+    unseen: int | None = Field(default=None, description="rounded to 10")
+    ci_low: int | None = Field(default=None, description="95 % interval, rounded down to 10")
+    ci_high: int | None = Field(default=None, description="95 % interval, rounded up to 10")
+    model: dict[str, Any] = {}
+    bic_model: dict[str, Any] = {}
+    refused: Refusal | None = None
+
+
+class EstimateReport(Shape):
+    report: Annotated[str, Field(json_schema_extra={"enum": ["estimate"]})]
+    method: str
+    criterion: Annotated[str, Field(json_schema_extra={"enum": ["aic", "bic"]})]
+    lists: list[str]
+    merged: list[str] = []
+    dimension: str | None = None
+    overall: Estimate
+    strata: list[Estimate]
+    rounding: int = 10
+    interval: dict[str, Any] = {}
+    assumptions: list[dict[str, Any]] = []
+    threshold: int

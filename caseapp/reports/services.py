@@ -22,7 +22,7 @@ from caseapp.core.contract import parse, query_args
 from caseapp.core.db import utcnow
 from caseapp.core.errors import Forbidden, NotFound, ValidationFailed
 from caseapp.core.security import Permission, has_permission
-from caseapp.reports import disclosure, layouts, queries, recordkeys
+from caseapp.reports import contract, disclosure, layouts, queries, recordkeys
 from caseapp.reports.contract import (
     DEFAULT_STATUSES as DEFAULT_STATUSES,  # the pages' default filter
 )
@@ -52,8 +52,8 @@ class Actor(audit.Actor, Protocol):
 # -- parameters -------------------------------------------------------------------------------
 
 
-#: Validated query parameters shared by every report (``reports.contract``).
-ReportParams = ReportQuery
+#: Validated query parameters, as every report reads them (``reports.contract``).
+ReportParams = contract.ReportParams
 #: The parameters of each report: the query model that validates and documents them.
 ParamSpec = type[ReportQuery]
 VICTIMS = VictimsQuery

@@ -141,10 +141,18 @@ def overlap() -> Any:
             cells,
             doc["threshold"],
         )
+    estimate = None
+    if doc is not None:
+        from caseapp.reports import estimate_views
+
+        estimate = estimate_views.section(current_user, args, request.args, doc)
+        db.session.commit()  # the estimate's report.read audit event
+        status = 422 if estimate.errors else status
     return render_template(
         "reports/overlap.html",
         form=form,
         doc=doc,
+        estimate=estimate,
         chart=chart,
         label=_labeler(layouts.VICTIM_DIMS),
         downloads=_downloads("overlap", args) if doc else {},

@@ -84,6 +84,7 @@ EXPECTED: dict[str, object] = {
     "api.report_gaps": ALL,
     "api.report_occupancy": ALL,
     "api.report_export": ALL,
+    "api.report_estimate": ALL,
     "reports.index": ALL,
     "reports.overlap": ALL,
     "reports.referrals": ALL,
