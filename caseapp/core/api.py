@@ -31,32 +31,13 @@ def json_body() -> dict[str, Any]:
     return data
 
 
-def only_fields(body: dict[str, Any], allowed: set[str]) -> None:
-    """Objects are closed (api.md §3): any other field is a 422 naming it."""
-    unknown = set(body) - allowed
-    if unknown:
-        raise ValidationFailed({k: ["unknown field"] for k in sorted(unknown)})
-
-
 def pagination() -> tuple[int, int]:
-    errors: dict[str, list[str]] = {}
-    try:
-        page = int(request.args.get("page", 1))
-        if not 1 <= page <= MAX_PAGE:
-            raise ValueError
-    except ValueError:
-        errors["page"] = [f"must be an integer from 1 to {MAX_PAGE}"]
-        page = 1
-    try:
-        per_page = int(request.args.get("per_page", 20))
-        if not 1 <= per_page <= MAX_PER_PAGE:
-            raise ValueError
-    except ValueError:
-        errors["per_page"] = [f"must be an integer from 1 to {MAX_PER_PAGE}"]
-        per_page = 20
-    if errors:
-        raise ValidationFailed(errors)
-    return page, per_page
+    """``?page=`` and ``?per_page=`` alone (an endpoint with other parameters declares a
+    query model deriving from :class:`caseapp.core.contract.Paged` instead)."""
+    from caseapp.core.contract import Paged, parse, query_args
+
+    query = parse(Paged, query_args(request.args))
+    return query.page, query.per_page
 
 
 def page_response(items: list[Any], page: int, per_page: int, total: int) -> Response:

@@ -11,14 +11,15 @@ paths with ``_`` instead of ``.`` (``person.sex`` → ``person_sex``), which is 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from pydantic import BaseModel
 from wtforms import (
     BooleanField,
     Field,
@@ -31,8 +32,10 @@ from wtforms import (
 from wtforms.widgets import DateInput, DateTimeLocalInput, NumberInput
 
 from caseapp.core import codes
+from caseapp.core.contract import Rule
 from caseapp.core.errors import ValidationFailed
 from caseapp.core.time import LIMA
+from caseapp.screening.schema import CasePatch, ScreeningRequest
 
 DATETIME_LOCAL_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
 
@@ -110,10 +113,52 @@ def now_in_lima() -> str:
     return datetime.now(LIMA).strftime("%Y-%m-%dT%H:%M")
 
 
-def _put(target: dict[str, Any], key: str, value: Any) -> None:
-    """Empty inputs are left out of the payload (the API treats absent as unknown)."""
-    if value is not None:
-        target[key] = value
+_READERS: dict[str, Callable[[Field], Any]] = {
+    "text": _text,
+    "code": _text,
+    "date": _text,
+    "codes": _codes,
+    "flag": lambda field: bool(field.data),
+    "tri": _tri_value,
+    "number": _integer,
+    "datetime": lambda field: lima_datetime_local(_text(field)),
+}
+
+
+def _nested(annotation: Any) -> type[BaseModel] | None:
+    """The request model a field holds (``PersonInput``, ``DocumentInput | None``…)."""
+    for candidate in (annotation, *get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def payload_of(
+    model: type[BaseModel], form: Any, prefix: str = "", *, clear: bool = False
+) -> dict[str, Any]:
+    """The request body ``model`` validates, read from ``form``: one entry per model field
+    that has an input named by its path (``person.sex`` → ``person_sex``); the model's
+    field types say how to read each input (no second list of fields).
+
+    Empty inputs are left out (the API treats absent as unknown), except a required field
+    (sent as ``null``, so the model's "required" message names it) and, with ``clear``
+    (a PATCH), every field (``null`` clears it; an empty nested object is ``null``)."""
+    out: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        path = prefix + name
+        nested = _nested(info.annotation)
+        if nested is not None:
+            sub = payload_of(nested, form, path + "_", clear=clear)
+            value = sub if any(v is not None for v in sub.values()) else None
+        else:
+            field = getattr(form, path, None)
+            rule = next((m for m in info.metadata if isinstance(m, Rule)), None)
+            if field is None or rule is None:
+                continue  # not asked on this form (e.g. the consent scope)
+            value = _READERS[rule.kind](field)
+        if value is not None or clear or info.is_required():
+            out[name] = value
+    return out
 
 
 @dataclass(frozen=True)
@@ -274,71 +319,16 @@ class ScreeningForm(FlaskForm):
     # -- the API payload -----------------------------------------------------------------
     def to_payload(self) -> dict[str, Any]:
         """The exact body of ``POST /api/v1/screenings`` for what was typed and ticked."""
-        person: dict[str, Any] = {"sex": _text(self.person_sex)}
-        _put(person, "given_names", _text(self.person_given_names))
-        _put(person, "family_names", _text(self.person_family_names))
-        _put(person, "gender_identity", _text(self.person_gender_identity))
-        _put(person, "lgbtqi", _tri_value(self.person_lgbtqi))
-        _put(person, "date_of_birth", _text(self.person_date_of_birth))
-        _put(person, "age_years", _integer(self.person_age_years))
-        person["age_estimated"] = bool(self.person_age_estimated.data)
-        _put(person, "appears_minor", _tri_value(self.person_appears_minor))
-        nationality = _codes(self.person_nationality)
+        payload = payload_of(ScreeningRequest, self)
+        person = payload["person"]
         other = _text(self.person_nationality_other)
-        if other and other not in nationality:
-            nationality.append(other)
-        person["nationality"] = nationality
-        document: dict[str, Any] = {}
-        _put(document, "type", _text(self.person_document_type))
-        _put(document, "number", _text(self.person_document_number))
-        if document:
-            person["document"] = document  # a number without a type: "type required"
-        person["languages"] = _codes(self.person_languages)
-        person["pregnant"] = bool(self.person_pregnant.data)
-        person["disability"] = bool(self.person_disability.data)
-        _put(person, "migration_status", _text(self.person_migration_status))
-        person["unaccompanied"] = bool(self.person_unaccompanied.data)
-        _put(person, "contact", _text(self.person_contact))
-        _put(person, "address", _text(self.person_address))
-
-        context: dict[str, Any] = {}
-        for key in (
-            "origin_region",
-            "exploitation_region",
-            "sector",
-            "trafficker_relation",
-            "recruitment_method",
-        ):
-            _put(context, key, _text(getattr(self, f"context_{key}")))
-        for key in (
-            "public_official_involved",
-            "multiple_victims",
-            "criminal_organization",
-            "serious_injury_or_death",
-        ):
-            context[key] = bool(getattr(self, f"context_{key}").data)
-
-        payload: dict[str, Any] = {}
-        _put(payload, "identified_at", lima_datetime_local(_text(self.identified_at)))
-        payload["region"] = _text(self.region)
-        _put(payload, "identification_context", _text(self.identification_context))
-        payload["person"] = person
-        payload["acts"] = _codes(self.acts)
-        payload["means"] = _codes(self.means)
-        payload["purposes"] = _codes(self.purposes)
-        payload["indicators"] = _codes(self.indicators)
-        payload["stated_consent"] = bool(self.stated_consent.data)
-        payload["context"] = context
-        payload["needs"] = _codes(self.needs)
-        given = _tri_value(self.consent_given)
-        if given is not None:
-            payload["consent"] = {
-                "given": given,
-                "scope": ["all"],
-                "given_by": _text(self.consent_given_by) or "person",
-                "method": _text(self.consent_method) or "verbal",
-            }
-        _put(payload, "notes", _text(self.notes))
+        if other and other not in person["nationality"]:
+            person["nationality"].append(other)
+        given = _tri_value(self.consent_given)  # a yes/no question that may not be asked yet
+        if given is None:
+            payload.pop("consent", None)  # then referrals needing consent wait for it
+        else:  # the page asks for consent to every referral (no scope question)
+            payload["consent"].update(given=given, scope=["all"])
         return payload
 
 
@@ -404,22 +394,9 @@ class CaseEditForm(FlaskForm):
     def to_payload(self, *, with_status: bool) -> dict[str, Any]:
         """The body of ``PATCH /api/v1/cases/{id}``; ``status`` only for roles that may
         close a case (the service refuses closing to others anyway)."""
-        document: dict[str, Any] = {}
-        _put(document, "type", _text(self.person_document_type))
-        _put(document, "number", _text(self.person_document_number))
-        payload: dict[str, Any] = {
-            "version": _integer(self.version),
-            "person": {
-                "given_names": _text(self.person_given_names),
-                "family_names": _text(self.person_family_names),
-                "document": document or None,
-                "contact": _text(self.person_contact),
-                "address": _text(self.person_address),
-                "languages": _codes(self.person_languages),
-            },
-        }
-        if with_status:
-            _put(payload, "status", _text(self.status))
+        payload = payload_of(CasePatch, self, clear=True)
+        if not with_status or payload["status"] is None:
+            del payload["status"]
         return payload
 
 

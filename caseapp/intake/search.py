@@ -24,14 +24,16 @@ from flask import session
 from flask_login import current_user
 
 from caseapp.core import openapi
-from caseapp.core.api import MAX_PAGE, MAX_PER_PAGE, api, json_body, only_fields, page_response
+from caseapp.core.api import api, json_body, page_response
+from caseapp.core.contract import parse
 from caseapp.core.crypto import DecryptionError
 from caseapp.core.db import keyring
-from caseapp.core.errors import ValidationFailed
 from caseapp.core.security import Permission, requires
 from caseapp.extensions import db
 from caseapp.intake.documents import case_summary
+from caseapp.intake.shapes import CasePage
 from caseapp.screening import services
+from caseapp.screening.schema import CaseSearchRequest
 
 FIELDS = ("status", "region", "determination", "q")
 _SESSION_KEY = "_case_search"
@@ -61,76 +63,22 @@ def recall() -> dict[str, str]:
 
 
 # -- API -----------------------------------------------------------------------------------
-def _page_of(body: Mapping[str, Any]) -> tuple[int, int]:
-    errors: dict[str, list[str]] = {}
-    page, per_page = body.get("page", 1), body.get("per_page", 20)
-    if isinstance(page, bool) or not isinstance(page, int) or not 1 <= page <= MAX_PAGE:
-        errors["page"] = [f"must be an integer from 1 to {MAX_PAGE}"]
-    bad = isinstance(per_page, bool) or not isinstance(per_page, int)
-    if bad or not 1 <= per_page <= MAX_PER_PAGE:
-        errors["per_page"] = [f"must be an integer from 1 to {MAX_PER_PAGE}"]
-    if errors:
-        raise ValidationFailed(errors)
-    return page, per_page
-
-
 @api.post("/cases/search")
 @requires(Permission.CASE_READ)
 def search_cases() -> Any:
     """``GET /api/v1/cases`` with the filters in the body, out of URLs and access logs."""
-    body = json_body()
-    only_fields(body, {*FIELDS, "page", "per_page"})
-    wrong = {k: ["must be a string"] for k in FIELDS if k in body and not isinstance(body[k], str)}
-    if wrong:
-        raise ValidationFailed(wrong)
-    page, per_page = _page_of(body)
-    filters = services.parse_filters({k: body[k] for k in FIELDS if body.get(k)})
-    rows, total = services.list_cases(current_user, filters, page, per_page)
+    body = parse(CaseSearchRequest, json_body())
+    rows, total = services.list_cases(current_user, body.filters(), body.page, body.per_page)
     items = [case_summary(c) for c in rows]
     db.session.commit()  # the listing is audited (without the search term)
-    return page_response(items, page, per_page, total)
+    return page_response(items, body.page, body.per_page, total)
 
 
-openapi.register(
+openapi.operation(
     "/cases/search",
     "post",
-    {
-        "summary": "Search the cases of your organization (filters in the body, not the URL)",
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "properties": {
-                            "status": {"type": "string", "enum": ["open", "closed"]},
-                            "region": {"type": "string"},
-                            "determination": {"type": "string"},
-                            "q": {
-                                "type": "string",
-                                "maxLength": 200,
-                                "description": "exact full name or document number",
-                            },
-                            "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
-                            "per_page": {
-                                "type": "integer",
-                                "minimum": 1,
-                                "maximum": MAX_PER_PAGE,
-                            },
-                        },
-                    }
-                }
-            },
-        },
-        "responses": {
-            "200": {
-                "description": "A page of cases",
-                "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/CasePage"}}
-                },
-            },
-            **openapi.error_responses(400, 401, 403, 422),
-        },
-    },
+    summary="Search the cases of your organization (filters in the body, not the URL)",
+    body=CaseSearchRequest,
+    replies={200: openapi.Reply("A page of cases", CasePage)},
+    errors=(400, 401, 403, 422),
 )

@@ -13,11 +13,13 @@ from flask import jsonify
 from flask_login import current_user
 
 from caseapp.core import openapi
-from caseapp.core.api import api, json_body, only_fields
+from caseapp.core.api import api, json_body
+from caseapp.core.contract import parse
 from caseapp.core.security import Permission, requires
 from caseapp.core.time import iso
 from caseapp.extensions import db
 from caseapp.maintenance import retention
+from caseapp.maintenance.contract import LegalHold, LegalHoldRequest
 from caseapp.screening.models import Case
 
 
@@ -33,58 +35,20 @@ def legal_hold_document(case: Case) -> dict[str, Any]:
 @api.post("/cases/<case_id>/legal-hold")
 @requires(Permission.CONSENT_OVERRIDE)
 def set_legal_hold(case_id: str) -> Any:
-    body = json_body()
-    only_fields(body, {"hold", "reason"})
-    case = retention.set_legal_hold(current_user, case_id, body.get("hold"), body.get("reason"))
+    body = parse(LegalHoldRequest, json_body())
+    case = retention.set_legal_hold(current_user, case_id, body.hold, body.reason)
     document = legal_hold_document(case)
     db.session.commit()
     return jsonify(document)
 
 
-openapi.register_schema(
-    "LegalHold",
-    {
-        "type": "object",
-        "required": ["case_id", "legal_hold", "purged_at", "version"],
-        "properties": {
-            "case_id": {"type": "string", "format": "uuid"},
-            "legal_hold": {"type": "boolean"},
-            "purged_at": {"type": ["string", "null"], "format": "date-time"},
-            "version": {"type": "integer"},
-        },
-    },
-)
-openapi.register(
+openapi.operation(
     "/cases/{case_id}/legal-hold",
     "post",
-    {
-        "summary": "Place or release a legal hold (supervisor): a held case is never purged",
-        "description": "The reason is kept in the audit log, which is never purged: name the "
-        "order or proceeding, not the person.",
-        "parameters": [openapi.path_param("case_id")],
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["hold", "reason"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "hold": {"type": "boolean"},
-                            "reason": {
-                                "type": "string",
-                                "minLength": 10,
-                                "maxLength": retention.MAX_REASON,
-                            },
-                        },
-                    }
-                }
-            },
-        },
-        "responses": {
-            "200": {"description": "The case's hold state", **openapi.json_content("LegalHold")},
-            **openapi.error_responses(400, 401, 403, 404, 409, 413, 422),
-        },
-    },
+    summary="Place or release a legal hold (supervisor): a held case is never purged",
+    description="The reason is kept encrypted in an audit note, purged with the case: name "
+    "the order or proceeding, not the person.",
+    body=LegalHoldRequest,
+    replies={200: openapi.Reply("The case's hold state", LegalHold)},
+    errors=(400, 401, 403, 404, 409, 413, 422),
 )

@@ -35,8 +35,9 @@ from flask import current_app
 from caseapp.audit import notes
 from caseapp.audit import services as audit
 from caseapp.audit.services import Actor, SystemActor
+from caseapp.core.contract import parse
 from caseapp.core.db import utcnow
-from caseapp.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from caseapp.core.errors import Conflict, Forbidden, NotFound
 from caseapp.core.idempotency import IdempotencyRecord
 from caseapp.core.security import Permission, has_permission
 from caseapp.extensions import db
@@ -300,16 +301,10 @@ def set_legal_hold(actor: Actor, case_uuid: str, hold: Any, reason: Any) -> Case
     (a system actor) on any case. The reason is kept encrypted in an audit note
     (purged with the case's personal data); the audit event holds only the note's id.
     """
-    errors: dict[str, list[str]] = {}
-    if not isinstance(hold, bool):
-        errors["hold"] = ["required: true to place a legal hold, false to release it"]
-    if not isinstance(reason, str) or len(reason.strip()) < 10:
-        errors["reason"] = ["required: the order or proceeding (at least 10 characters)"]
-    elif len(reason) > MAX_REASON:
-        errors["reason"] = [f"at most {MAX_REASON} characters"]
-    if errors:
-        raise ValidationFailed(errors)
-    assert isinstance(reason, str) and isinstance(hold, bool)
+    from caseapp.maintenance.contract import LegalHoldRequest
+
+    request = parse(LegalHoldRequest, {"hold": hold, "reason": reason})
+    hold, reason = request.hold, request.reason
     system = isinstance(actor, SystemActor)
     if not system and not has_permission(getattr(actor, "role", None), Permission.CONSENT_OVERRIDE):
         raise Forbidden("Only a supervisor can place or release a legal hold")

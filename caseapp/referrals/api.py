@@ -8,14 +8,17 @@ from flask import Response, jsonify, request
 from flask_login import current_user
 
 from caseapp.core import openapi
-from caseapp.core.api import api, json_body, only_fields, page_response, pagination
+from caseapp.core.api import api, json_body, page_response
+from caseapp.core.contract import parse, query_args
 from caseapp.core.security import Permission, requires
 from caseapp.extensions import db
-from caseapp.referrals import letters, services
+from caseapp.referrals import contract, letters, services
 from caseapp.referrals.documents import consent_json, receiving_view, referral_document
 from caseapp.referrals.models import Referral
+from caseapp.screening.schema import ConsentRequest
 from caseapp.shelters import services as shelters
-from caseapp.shelters.models import Admission
+from caseapp.shelters.contract import Admission, AdmissionRequest, DischargeRequest
+from caseapp.shelters.models import Admission as AdmissionRecord
 
 
 def _doc(referral: Referral, side: str) -> dict[str, Any]:
@@ -36,9 +39,8 @@ def record_consent(case_id: str) -> Any:
 @api.get("/referrals")
 @requires(Permission.CASE_READ)
 def list_referrals() -> Any:
-    page, per_page = pagination()
-    args = {k: v for k, v in request.args.items() if k not in ("page", "per_page")}
-    filters = services.parse_referral_filters(args)
+    filters = parse(contract.ReferralListQuery, query_args(request.args))
+    page, per_page = filters.page, filters.per_page
     rows, total = services.list_referrals(current_user, filters, page, per_page)
     side = "receiving" if filters.direction == "incoming" else "referring"
     items = [_doc(r, side) for r in rows]
@@ -58,13 +60,12 @@ def get_referral(referral_id: str) -> Any:
 @api.post("/referrals/<referral_id>/send")
 @requires(Permission.REFERRAL_SEND)
 def send_referral(referral_id: str) -> Any:
-    body = json_body() if request.get_data() else {}
-    only_fields(body, {"consent_override_justification", "risk_notes"})
+    body = parse(contract.SendRequest, json_body() if request.get_data() else {})
     referral = services.send(
         current_user,
         referral_id,
-        override_justification=body.get("consent_override_justification"),
-        risk_notes=body.get("risk_notes"),
+        override_justification=body.consent_override_justification,
+        risk_notes=body.risk_notes,
     )
     document = referral_document(referral, history=True)
     db.session.commit()
@@ -74,9 +75,8 @@ def send_referral(referral_id: str) -> Any:
 @api.post("/referrals/<referral_id>/assign")
 @requires(Permission.REFERRAL_SEND)
 def assign_referral(referral_id: str) -> Any:
-    body = json_body()
-    only_fields(body, {"provider"})
-    referral = services.assign(current_user, referral_id, body.get("provider"))
+    body = parse(contract.AssignRequest, json_body())
+    referral = services.assign(current_user, referral_id, body.provider)
     document = referral_document(referral, history=True)
     db.session.commit()
     return jsonify(document)
@@ -94,9 +94,8 @@ def accept_referral(referral_id: str) -> Any:
 @api.post("/referrals/<referral_id>/decline")
 @requires(Permission.REFERRAL_RECEIVE)
 def decline_referral(referral_id: str) -> Any:
-    body = json_body()
-    only_fields(body, {"reason", "note"})
-    result = services.decline(current_user, referral_id, body.get("reason"), body.get("note"))
+    body = parse(contract.DeclineRequest, json_body())
+    result = services.decline(current_user, referral_id, body.reason, body.note)
     document = receiving_view(result.declined)
     document["rerouted_to"] = {
         "id": result.rerouted_to.uuid,
@@ -128,9 +127,8 @@ def complete_referral(referral_id: str) -> Any:
 @api.post("/referrals/<referral_id>/cancel")
 @requires(Permission.REFERRAL_SEND)
 def cancel_referral(referral_id: str) -> Any:
-    body = json_body()
-    only_fields(body, {"reason", "note"})
-    referral = services.cancel(current_user, referral_id, body.get("reason"), body.get("note"))
+    body = parse(contract.CancelRequest, json_body())
+    referral = services.cancel(current_user, referral_id, body.reason, body.note)
     document = referral_document(referral, history=True)
     db.session.commit()
     return jsonify(document)
@@ -145,7 +143,7 @@ def referral_letter(referral_id: str) -> Any:
     return Response(html, mimetype="text/html")
 
 
-def admission_json(admission: Admission) -> dict[str, Any]:
+def admission_json(admission: AdmissionRecord) -> dict[str, Any]:
     from caseapp.core.time import iso
 
     return {
@@ -160,7 +158,7 @@ def admission_json(admission: Admission) -> dict[str, Any]:
     }
 
 
-def _referral_uuid(admission: Admission) -> str:
+def _referral_uuid(admission: AdmissionRecord) -> str:
     referral = db.session.get(Referral, admission.referral_id)
     return referral.uuid if referral else ""
 
@@ -183,399 +181,120 @@ def discharge_admission(admission_id: str) -> Any:
     return jsonify(document)
 
 
-# -- OpenAPI ------------------------------------------------------------------------------
-_p = openapi.path_param
-_E = openapi.error_responses
-_json = openapi.json_content
-_code = openapi.code
-_text = {"type": ["string", "null"]}
-_time = {"type": ["string", "null"], "format": "date-time"}
-_strings = {"type": "array", "items": {"type": "string"}}
-_history = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "required": ["at", "from", "to", "action"],
-        "properties": {
-            "at": _time,
-            "from": _text,
-            "to": {"type": "string"},
-            "action": {"type": "string"},
-            "reason": _text,
-            "actor": _text,
-        },
-    },
-}
-openapi.register_schema(
-    "ConsentRequest",
-    {
-        "type": "object",
-        "required": ["given"],
-        "additionalProperties": False,
-        "properties": {
-            "given": {"type": "boolean", "description": "false after a consent = withdrawal"},
-            "scope": {
-                "type": ["array", "null"],
-                "description": '["all"] alone, or service types (consulate must be named)',
-                "items": _code("service_type", extra=("all",)),
-            },
-            "given_by": _code("consent_given_by", nullable=True),
-            "method": _code("consent_method", nullable=True),
-        },
-    },
+# -- OpenAPI (generated from the models, ADR 0018) -----------------------------------------
+_Reply = openapi.Reply
+_REFERRAL = _Reply("Referral (referring organization's view)", contract.Referral)
+_VIEW = _Reply("Referral (receiving organization's view)", contract.ReferralView)
+_WRITE = (400, 401, 403, 404, 409, 413, 422)
+openapi.operation(
+    "/cases/{case_id}/consent",
+    "post",
+    summary="Record, refuse or withdraw consent",
+    body=ConsentRequest,
+    replies={201: _Reply("Consent recorded", contract.Consent)},
+    errors=_WRITE,
 )
-openapi.register_schema(
-    "Consent",
-    {
-        "type": "object",
-        "required": ["given", "scope", "given_by", "method", "withdrawn", "recorded_at"],
-        "properties": {
-            "given": {"type": "boolean"},
-            "scope": _strings,
-            "given_by": {"type": "string"},
-            "method": {"type": "string"},
-            "withdrawn": {"type": "boolean"},
-            "recorded_at": _time,
-            "recorded_by": _text,
-        },
-    },
-)
-_provider = {
-    "type": ["object", "null"],
-    "required": ["code", "name", "region"],
-    "properties": {
-        "code": {"type": "string"},
-        "name": {"type": "string"},
-        "region": {"type": "string"},
-    },
-}
-openapi.register_schema(
-    "Referral",
-    {
-        "type": "object",
-        "description": "The referring organization's view (api.md §4, §6)",
-        "required": [
-            "id",
-            "case_id",
-            "service_type",
-            "priority",
-            "provider",
-            "status",
-            "requires_consent",
-            "due_at",
-            "interpreter_language",
-            "reasons",
-        ],
-        "properties": {
-            "id": {"type": "string", "format": "uuid"},
-            "case_id": {"type": "string", "format": "uuid"},
-            "service_type": {"type": "string"},
-            "priority": {"type": "string"},
-            "provider": _provider,
-            "status": _code("referral_status"),
-            "requires_consent": {"type": "boolean"},
-            "due_at": _time,
-            "overdue": {"type": "boolean"},
-            "interpreter_language": _text,
-            "reasons": {"type": "array", "items": {"type": "object"}},
-            "rule": {"type": "string"},
-            "gap": {"type": ["object", "null"]},
-            "previous_id": _text,
-            "decline_reason": _text,
-            "consent_overridden": {"type": "boolean"},
-            "escalated_at": _time,
-            "created_at": _time,
-            "history": _history,
-        },
-    },
-)
-openapi.register_schema(
-    "ReferralView",
-    {
-        "type": "object",
-        "description": "The receiving organization's limited view (domain.md §4): never the "
-        "screening, its notes or the determination",
-        "required": [
-            "id",
-            "service_type",
-            "status",
-            "due_at",
-            "referring_organization",
-            "person",
-            "risk_notes",
-            "alerts",
-            "history",
-        ],
-        "not": {"anyOf": [{"required": ["case_id"]}, {"required": ["reasons"]}]},
-        "properties": {
-            "id": {"type": "string", "format": "uuid"},
-            "service_type": {"type": "string"},
-            "priority": {"type": "string"},
-            "status": _code("referral_status"),
-            "due_at": _time,
-            "overdue": {"type": "boolean"},
-            "referring_organization": {
-                "type": "object",
-                "required": ["code", "name"],
-                "properties": {"code": {"type": "string"}, "name": {"type": "string"}},
-            },
-            "interpreter_language": _text,
-            "person": {
-                "type": "object",
-                "required": ["given_names", "family_names", "sex", "languages", "needs"],
-                "properties": {
-                    "given_names": _text,
-                    "family_names": _text,
-                    "age_years": {"type": ["integer", "null"]},
-                    "age_group": {"type": "string"},
-                    "sex": {"type": "string"},
-                    "gender_identity": _text,
-                    "languages": _strings,
-                    "needs": _strings,
-                    "contact": _text,
-                },
-            },
-            "risk_notes": _text,
-            "alerts": _strings,
-            "history": _history,
-            "rerouted_to": {
-                "type": "object",
-                "description": "decline only: the new referral (unassigned when a gap is left)",
-                "required": ["id", "status", "provider"],
-                "properties": {
-                    "id": {"type": "string", "format": "uuid"},
-                    "status": _code("referral_status"),
-                    "provider": _provider,
-                },
-            },
-            "gap": {"type": ["object", "null"]},
-        },
-    },
-)
-_either_view = {
-    "anyOf": [
-        {"$ref": "#/components/schemas/Referral"},
-        {"$ref": "#/components/schemas/ReferralView"},
-    ]
-}
-openapi.register_schema(
-    "ReferralPage",
-    {
-        "type": "object",
-        "required": ["items", "page", "per_page", "total"],
-        "properties": {
-            "items": {"type": "array", "items": _either_view},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
-            "total": {"type": "integer", "minimum": 0},
-        },
-    },
-)
-openapi.register_schema(
-    "Admission",
-    {
-        "type": "object",
-        "required": ["id", "referral_id", "provider", "admitted_at", "discharged_at"],
-        "properties": {
-            "id": {"type": "string", "format": "uuid"},
-            "referral_id": {"type": "string"},
-            "provider": {"type": "string"},
-            "admitted_at": _time,
-            "bed": _text,
-            "planned_stay_days": {"type": ["integer", "null"]},
-            "discharged_at": _time,
-            "discharge_reason": _text,
-        },
-    },
-)
-
-
-def _body(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
-    schema = {"type": "object", "additionalProperties": False, "properties": properties}
-    if required:
-        schema["required"] = list(required)
-    return {"required": bool(required), "content": {"application/json": {"schema": schema}}}
-
-
-_referral = {"description": "Referral (referring organization's view)", **_json("Referral")}
-_view = {"description": "Referral (receiving organization's view)", **_json("ReferralView")}
-for path, method, summary, ok, errors, body in [
-    (
-        "/cases/{case_id}/consent",
-        "post",
-        "Record, refuse or withdraw consent",
-        {"201": {"description": "Consent recorded", **_json("Consent")}},
-        (400, 401, 403, 404, 409, 413, 422),
-        {"required": True, **_json("ConsentRequest")},
-    ),
-    (
-        "/referrals/{referral_id}",
-        "get",
-        "A referral (receiving organizations get the limited view of domain.md §4)",
-        {
-            "200": {
-                "description": "Referral",
-                "content": {"application/json": {"schema": _either_view}},
-            }
-        },
-        (401, 403, 404, 422),
-        None,
-    ),
-    (
-        "/referrals/{referral_id}/send",
-        "post",
-        "Send (409 consent_required without consent)",
-        {"200": _referral},
-        (400, 401, 403, 404, 409, 413, 422),
-        _body(
-            {
-                "consent_override_justification": {
-                    "type": "string",
-                    "minLength": 10,
-                    "description": "supervisors only: send without consent in an emergency",
-                },
-                "risk_notes": {"type": ["string", "null"], "maxLength": 2000},
-            }
-        ),
-    ),
-    (
-        "/referrals/{referral_id}/assign",
-        "post",
-        "Choose an eligible provider",
-        {"200": _referral},
-        (400, 401, 403, 404, 409, 413, 422),
-        _body({"provider": {"type": "string", "description": "directory code"}}, ("provider",)),
-    ),
-    (
-        "/referrals/{referral_id}/accept",
-        "post",
-        "Accept (receiving organization)",
-        {"200": _view},
-        (401, 403, 404, 409, 422),
-        None,
-    ),
-    (
-        "/referrals/{referral_id}/decline",
-        "post",
-        "Decline with a reason; re-routes",
-        {"200": _view},
-        (400, 401, 403, 404, 409, 413, 422),
-        _body(
-            {
-                "reason": _code("decline_reason"),
-                "note": {"type": ["string", "null"], "maxLength": 2000},
-            },
-            ("reason",),
-        ),
-    ),
-    (
-        "/referrals/{referral_id}/complete",
-        "post",
-        "Complete (receiving organization)",
-        {"200": _view},
-        (401, 403, 404, 409, 422),
-        None,
-    ),
-    (
-        "/referrals/{referral_id}/cancel",
-        "post",
-        "Cancel (referring organization)",
-        {"200": _referral},
-        (400, 401, 403, 404, 409, 413, 422),
-        _body({"reason": {"type": "string", "minLength": 1, "maxLength": 200}}, ("reason",)),
-    ),
-    (
-        "/referrals/{referral_id}/letter",
-        "get",
-        "Printable referral letter (HTML)",
-        {
-            "200": {
-                "description": "Print-ready HTML letter",
-                "content": {"text/html": {"schema": {"type": "string"}}},
-            }
-        },
-        (401, 403, 404, 422),
-        None,
-    ),
-    (
-        "/admissions/{admission_id}/discharge",
-        "post",
-        "Discharge",
-        {"200": {"description": "Admission", **_json("Admission")}},
-        (400, 401, 403, 404, 409, 413, 422),
-        _body(
-            {
-                "discharged_at": {
-                    "type": ["string", "null"],
-                    "format": "date-time",
-                    "description": "with offset; not before the admission nor in the future",
-                },
-                "reason": _code("discharge_reason", nullable=True),
-                "note": {"type": ["string", "null"], "maxLength": 2000},
-            },
-            ("reason",),
-        ),
-    ),
-]:
-    name = (
-        "case_id"
-        if "{case_id}" in path
-        else ("admission_id" if "{admission_id}" in path else "referral_id")
-    )
-    op: dict[str, Any] = {
-        "summary": summary,
-        "parameters": [_p(name)],
-        "responses": {**ok, **_E(*errors)},
-    }
-    if body:
-        op["requestBody"] = body
-    openapi.register(path, method, op)
-openapi.register(
+openapi.operation(
     "/referrals",
     "get",
-    {
-        "summary": "Outgoing or incoming referrals",
-        "parameters": [
-            {
-                "name": "direction",
-                "in": "query",
-                "schema": {"type": "string", "enum": ["outgoing", "incoming"]},
-            },
-            {"name": "status", "in": "query", "schema": _code("referral_status")},
-            {
-                "name": "overdue",
-                "in": "query",
-                "schema": {"type": "string", "enum": ["true", "false", "1", "0"]},
-            },
-            *openapi.page_parameters(),
-        ],
-        "responses": {
-            "200": {"description": "A page of referrals", **_json("ReferralPage")},
-            **_E(401, 403, 422),
-        },
-    },
+    summary="Outgoing or incoming referrals",
+    query=contract.ReferralListQuery,
+    replies={200: _Reply("A page of referrals", contract.ReferralPage)},
+    errors=(401, 403, 422),
 )
-openapi.register(
+openapi.operation(
+    "/referrals/{referral_id}",
+    "get",
+    summary="A referral (receiving organizations get the limited view of domain.md §4)",
+    replies={
+        200: _Reply(
+            "Referral",
+            content={
+                "application/json": {
+                    "schema": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/Referral"},
+                            {"$ref": "#/components/schemas/ReferralView"},
+                        ]
+                    }
+                }
+            },
+        )
+    },
+    errors=(401, 403, 404, 422),
+)
+openapi.operation(
+    "/referrals/{referral_id}/send",
+    "post",
+    summary="Send (409 consent_required without consent)",
+    body=contract.SendRequest,
+    body_required=False,
+    replies={200: _REFERRAL},
+    errors=_WRITE,
+)
+openapi.operation(
+    "/referrals/{referral_id}/assign",
+    "post",
+    summary="Choose an eligible provider",
+    body=contract.AssignRequest,
+    replies={200: _REFERRAL},
+    errors=_WRITE,
+)
+openapi.operation(
+    "/referrals/{referral_id}/accept",
+    "post",
+    summary="Accept (receiving organization)",
+    replies={200: _VIEW},
+    errors=(401, 403, 404, 409, 422),
+)
+openapi.operation(
+    "/referrals/{referral_id}/decline",
+    "post",
+    summary="Decline with a reason; re-routes",
+    body=contract.DeclineRequest,
+    replies={200: _VIEW},
+    errors=_WRITE,
+)
+openapi.operation(
+    "/referrals/{referral_id}/complete",
+    "post",
+    summary="Complete (receiving organization)",
+    replies={200: _VIEW},
+    errors=(401, 403, 404, 409, 422),
+)
+openapi.operation(
+    "/referrals/{referral_id}/cancel",
+    "post",
+    summary="Cancel (referring organization)",
+    body=contract.CancelRequest,
+    replies={200: _REFERRAL},
+    errors=_WRITE,
+)
+openapi.operation(
+    "/referrals/{referral_id}/letter",
+    "get",
+    summary="Printable referral letter (HTML)",
+    replies={
+        200: _Reply(
+            "Print-ready HTML letter", content={"text/html": {"schema": {"type": "string"}}}
+        )
+    },
+    errors=(401, 403, 404, 422),
+)
+# -- admissions (shelters) --
+openapi.operation(
     "/admissions",
     "post",
-    {
-        "summary": "Admit the person of an accepted referral (409 when full or not eligible)",
-        "requestBody": _body(
-            {
-                "referral_id": {"type": "string"},
-                "admitted_at": {
-                    "type": ["string", "null"],
-                    "format": "date-time",
-                    "description": "with offset; not in the future; defaults to now",
-                },
-                "bed": {"type": ["string", "null"], "maxLength": 20},
-                "planned_stay_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650},
-            },
-            ("referral_id",),
-        ),
-        "responses": {
-            "201": {"description": "Admission", **_json("Admission")},
-            **_E(400, 401, 403, 404, 409, 413, 422),
-        },
-    },
+    summary="Admit the person of an accepted referral (409 when full or not eligible)",
+    body=AdmissionRequest,
+    replies={201: _Reply("Admission", Admission)},
+    errors=_WRITE,
+)
+openapi.operation(
+    "/admissions/{admission_id}/discharge",
+    "post",
+    summary="Discharge",
+    body=DischargeRequest,
+    replies={200: _Reply("Admission", Admission)},
+    errors=_WRITE,
 )

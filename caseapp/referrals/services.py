@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload
 from caseapp.accounts.models import Organization, User
 from caseapp.audit import services as audit
 from caseapp.audit.services import Actor
-from caseapp.core import codes
+from caseapp.core.contract import parse
 from caseapp.core.db import utcnow
 from caseapp.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from caseapp.core.security import Permission, has_permission
@@ -29,9 +29,16 @@ from caseapp.directory.hours import parse_hours
 from caseapp.directory.models import Region, Service
 from caseapp.extensions import db
 from caseapp.referrals import rules
+from caseapp.referrals.contract import (
+    AssignRequest,
+    CancelRequest,
+    DeclineRequest,
+    ReferralQuery,
+    SendRequest,
+)
 from caseapp.referrals.models import Consent, GapRecord, Referral, ReferralEvent
 from caseapp.screening.models import Case, Screening
-from caseapp.screening.schema import ConsentInput, _Reader, parse_consent
+from caseapp.screening.schema import ConsentInput, ConsentRequest
 from caseapp.shelters.models import occupancy_by_service
 
 # -- the directory as the rules see it ---------------------------------------------------
@@ -215,11 +222,7 @@ def _child_case(case: Case) -> bool:
 def record_consent(actor: User, case_uuid: str, payload: Any) -> Consent:
     """Record consent given or refused; ``given: false`` after consent = withdrawal, which
     cancels every referral not yet accepted and ends receiving organizations' access."""
-    r = _Reader()
-    data = parse_consent(r, payload, "")
-    if r.errors:
-        raise ValidationFailed({k.lstrip("."): v for k, v in r.errors.items()})
-    assert data is not None
+    data = parse(ConsentRequest, payload)
     case = _own_case(actor, case_uuid)
     if case.status == "closed":
         raise Conflict("The case is closed", code="case_closed")
@@ -471,15 +474,11 @@ def send(
     _check_state(referral, "send")
     if referral.provider_org_id is None:
         raise Conflict("Choose a provider first", code="no_provider")
-    errors: dict[str, list[str]] = {}
-    if risk_notes is not None and (not isinstance(risk_notes, str) or len(risk_notes) > 2000):
-        errors["risk_notes"] = ["text of at most 2000 characters"]
-    if override_justification is not None and (
-        not isinstance(override_justification, str) or len(override_justification.strip()) < 10
-    ):
-        errors["consent_override_justification"] = ["explain why (at least 10 characters)"]
-    if errors:
-        raise ValidationFailed(errors)
+    request = parse(
+        SendRequest,
+        {"consent_override_justification": override_justification, "risk_notes": risk_notes},
+    )
+    override_justification, risk_notes = request.consent_override_justification, request.risk_notes
     overridden = False
     if referral.requires_consent and not _covers(
         current_consent(referral.case), referral.service_type, child=_child_case(referral.case)
@@ -512,8 +511,7 @@ def assign(actor: User, referral_uuid: str, provider_code: Any) -> Referral:
     referral, side = find_referral(actor, referral_uuid)
     _require(side, "referring", "assign")
     _check_state(referral, "assign")
-    if not isinstance(provider_code, str) or not provider_code:
-        raise ValidationFailed({"provider": ["required: the provider's directory code"]})
+    provider_code = parse(AssignRequest, {"provider": provider_code}).provider
     candidates = [
         (f, s)
         for f, s in provider_facts()
@@ -573,13 +571,8 @@ class DeclineResult:
 def decline(actor: User, referral_uuid: str, reason: Any, note: Any = None) -> DeclineResult:
     """Decline with a reason; the engine proposes the next eligible provider (a new
     referral linked to this one) or records the gap (domain.md §5)."""
-    errors: dict[str, list[str]] = {}
-    if not isinstance(reason, str) or reason not in codes.get("decline_reason"):
-        errors["reason"] = ["required: no_capacity, not_eligible, unreachable or other"]
-    if note is not None and (not isinstance(note, str) or len(note) > 2000):
-        errors["note"] = ["text of at most 2000 characters"]
-    if errors:
-        raise ValidationFailed(errors)
+    request = parse(DeclineRequest, {"reason": reason, "note": note})
+    reason, note = request.reason, request.note
     referral, side = find_referral(actor, referral_uuid)
     _require(side, "receiving", "decline")
     _check_state(referral, "decline")
@@ -680,13 +673,8 @@ def complete(actor: User, referral_uuid: str) -> Referral:
 def cancel(actor: User, referral_uuid: str, reason: Any, note: Any = None) -> Referral:
     """Cancel with a coded reason; free text goes only to the encrypted note, never to
     the audit log (which is kept forever and read by administrators)."""
-    errors: dict[str, list[str]] = {}
-    if not isinstance(reason, str) or reason not in codes.get("cancel_reason"):
-        errors["reason"] = [f"required: one of {', '.join(codes.get('cancel_reason').codes)}"]
-    if note is not None and (not isinstance(note, str) or len(note) > 2000):
-        errors["note"] = ["text of at most 2000 characters"]
-    if errors:
-        raise ValidationFailed(errors)
+    request = parse(CancelRequest, {"reason": reason, "note": note})
+    reason, note = request.reason, request.note
     referral, side = find_referral(actor, referral_uuid)
     _require(side, "referring", "cancel")
     _check_state(referral, "cancel")
@@ -697,30 +685,12 @@ def cancel(actor: User, referral_uuid: str, reason: Any, note: Any = None) -> Re
 # -- lists, overdue, escalation ----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReferralFilters:
-    direction: str = "outgoing"
-    status: str | None = None
-    overdue: bool = False
+#: the validated filters of a referral list
+ReferralFilters = ReferralQuery
 
 
-def parse_referral_filters(args: Mapping[str, str]) -> ReferralFilters:
-    errors: dict[str, list[str]] = {}
-    for key in args:
-        if key not in ("direction", "status", "overdue"):
-            errors[key] = ["unknown parameter"]
-    direction = args.get("direction", "outgoing")
-    if direction not in ("outgoing", "incoming"):
-        errors["direction"] = ["must be outgoing or incoming"]
-    status = args.get("status") or None
-    if status and status not in codes.get("referral_status"):
-        errors["status"] = [f"unknown status {status!r}"]
-    overdue_raw = (args.get("overdue") or "false").lower()
-    if overdue_raw not in ("true", "false", "1", "0"):
-        errors["overdue"] = ["must be true or false"]
-    if errors:
-        raise ValidationFailed(errors)
-    return ReferralFilters(direction, status, overdue_raw in ("true", "1"))
+def parse_referral_filters(args: Mapping[str, Any]) -> ReferralQuery:
+    return parse(ReferralQuery, dict(args))
 
 
 def list_referrals(

@@ -23,7 +23,6 @@ Disclosure (docs/estimation.md §Disclosure). Internal counts never leave the se
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,13 +33,14 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql
 
 from caseapp.core import codes
-from caseapp.core.errors import ValidationFailed
+from caseapp.core.contract import parse, query_args
 from caseapp.extensions import db
 from caseapp.reports import layouts, queries, services
+from caseapp.reports.contract import ESTIMATE_DIMENSIONS, EstimateQuery
 from caseapp.reports.queries import FactFilter
 from caseapp.stats import disclosure, estimation
 
-DIMENSIONS = ("sex", "age_group", "exploitation_form")
+DIMENSIONS = ESTIMATE_DIMENSIONS
 #: With more kinds than this identifying persons, the default keeps the largest
 #: `DEFAULT_LISTS - 1` and merges the rest into one list (nobody is left out).
 DEFAULT_LISTS = 6
@@ -84,7 +84,7 @@ ASSUMPTIONS: tuple[tuple[str, str, str], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class EstimateParams:
-    report: services.ReportParams
+    report: EstimateQuery
     lists: tuple[str, ...] | None
     by: str | None
 
@@ -94,45 +94,10 @@ def _codes(raw: str) -> list[str]:
 
 
 def parse_params(args: Mapping[str, str]) -> EstimateParams:
-    """Validate `from`, `to`, `status`, `lists`, `by`: 422 naming every bad parameter."""
-    errors: dict[str, list[str]] = {}
-    for name in sorted(set(args) - {"from", "to", "status", "lists", "by"}):
-        errors[name] = ["unknown parameter"]
-    base = services.ReportParams()
-    try:
-        base = services.parse_params(
-            {k: args[k] for k in ("from", "to", "status") if k in args}, services.OVERLAP
-        )
-    except ValidationFailed as exc:
-        errors.update(exc.fields)
-
-    lists: tuple[str, ...] | None = None
-    if (args.get("lists") or "").strip():
-        chosen = _codes(args["lists"])
-        kinds = codes.get("org_kind")
-        unknown = [c for c in chosen if c not in kinds]
-        if unknown:
-            errors["lists"] = [
-                f"unknown organization kind {', '.join(map(repr, unknown))}; "
-                f"choose from {', '.join(kinds.codes)}"
-            ]
-        elif len(set(chosen)) != len(chosen):
-            errors["lists"] = ["a list is repeated"]
-        elif len(chosen) < estimation.MIN_LISTS:
-            errors["lists"] = [f"choose at least {estimation.MIN_LISTS} organization kinds"]
-        elif len(chosen) > estimation.MAX_LISTS:
-            errors["lists"] = [f"choose at most {estimation.MAX_LISTS} organization kinds"]
-        else:
-            lists = tuple(chosen)
-
-    by: str | None = None
-    if (args.get("by") or "").strip():
-        by = args["by"].strip()
-        if by not in DIMENSIONS:
-            errors["by"] = [f"unknown dimension {by!r}; choose one of {', '.join(DIMENSIONS)}"]
-    if errors:
-        raise ValidationFailed(errors)
-    return EstimateParams(dataclasses.replace(base, dimensions=(by,) if by else ()), lists, by)
+    """Validate `from`, `to`, `status`, `lists`, `by` (``reports.contract.EstimateQuery``):
+    422 naming every bad parameter."""
+    query = parse(EstimateQuery, query_args(args))
+    return EstimateParams(query, query.lists or None, query.by)
 
 
 # -- counting ---------------------------------------------------------------------------------

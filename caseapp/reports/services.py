@@ -11,25 +11,33 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from flask import current_app
 
 from caseapp.audit import services as audit
 from caseapp.core import codes
+from caseapp.core.contract import parse, query_args
 from caseapp.core.db import utcnow
 from caseapp.core.errors import Forbidden, NotFound, ValidationFailed
 from caseapp.core.security import Permission, has_permission
-from caseapp.reports import layouts, queries, recordkeys
+from caseapp.reports import contract, layouts, queries, recordkeys
+from caseapp.reports.contract import (
+    DEFAULT_STATUSES as DEFAULT_STATUSES,  # the pages' default filter
+)
+from caseapp.reports.contract import (
+    GapsQuery,
+    LayoutQuery,
+    OccupancyQuery,
+    OverlapQuery,
+    ReferralsQuery,
+    ReportQuery,
+    VictimsQuery,
+)
 from caseapp.reports.queries import LIMA, FactFilter
 from caseapp.stats import disclosure
 
-FORMATS = ("json", "csv", "xlsx")
-UNITS = ("persons", "screenings")
-DEFAULT_STATUSES = ("indicated", "possible")
-MAX_DIMENSIONS = 4
 LAYOUTS = ("unodc_glotip", "inei", "ctdc")
 PERSON_LEVEL_LAYOUTS = frozenset({"ctdc"})
 MAX_SERIES_MONTHS = 36
@@ -45,118 +53,21 @@ class Actor(audit.Actor, Protocol):
 # -- parameters -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ReportParams:
-    """Validated query parameters shared by every report."""
-
-    dimensions: tuple[str, ...] = ()
-    unit: str = "persons"
-    date_from: date | None = None
-    date_to: date | None = None
-    statuses: tuple[str, ...] = DEFAULT_STATUSES
-    fmt: str = "json"
-    extra: Mapping[str, str] = field(default_factory=dict)
-
-    def filters(self) -> dict[str, Any]:
-        """The parameters as echoed in a response and in the audit event."""
-        return {
-            "from": self.date_from.isoformat() if self.date_from else None,
-            "to": self.date_to.isoformat() if self.date_to else None,
-            "status": list(self.statuses),
-        }
+#: Validated query parameters, as every report reads them (``reports.contract``).
+ReportParams = contract.ReportParams
+#: The parameters of each report: the query model that validates and documents them.
+ParamSpec = type[ReportQuery]
+VICTIMS = VictimsQuery
+OVERLAP = OverlapQuery
+REFERRALS = ReferralsQuery
+GAPS = GapsQuery
+OCCUPANCY = OccupancyQuery
+LAYOUT = LayoutQuery
 
 
-@dataclass(frozen=True, slots=True)
-class ParamSpec:
-    dimensions: Sequence[str] = ()
-    default_by: tuple[str, ...] = ()
-    max_dimensions: int = MAX_DIMENSIONS
-    unit: bool = False
-    status: bool = False
-
-
-VICTIMS = ParamSpec(queries.VICTIM_DIMENSIONS, (), MAX_DIMENSIONS, unit=True, status=True)
-OVERLAP = ParamSpec(status=True)
-REFERRALS = ParamSpec(queries.REFERRAL_DIMENSIONS, ("service_type", "status"), 3)
-GAPS = ParamSpec(queries.GAP_DIMENSIONS, ("gap", "region"), 3)
-OCCUPANCY = ParamSpec()
-LAYOUT = ParamSpec(status=True)
-
-
-def _date(errors: dict[str, list[str]], name: str, raw: str | None) -> date | None:
-    if raw is None or raw.strip() == "":
-        return None
-    try:
-        value = date.fromisoformat(raw.strip())
-    except ValueError:
-        errors[name] = ["must be a date YYYY-MM-DD"]
-        return None
-    if not EARLIEST_DATE <= value <= date.today() + timedelta(days=366):
-        errors[name] = ["must be between 2000-01-01 and one year from today"]
-        return None
-    return value
-
-
-#: Ruta holds no identification before 2000 (see the screening validation).
-EARLIEST_DATE = date(2000, 1, 1)
-
-
-def _codes(raw: str) -> list[str]:
-    return [part.strip() for part in raw.split(",") if part.strip()]
-
-
-def parse_params(args: Mapping[str, str], spec: ParamSpec) -> ReportParams:
+def parse_params(args: Mapping[str, str], spec: ParamSpec) -> ReportQuery:
     """Validate `args` against `spec`: 422 naming every bad or unknown parameter."""
-    errors: dict[str, list[str]] = {}
-    allowed = {"from", "to", "format"}
-    if spec.dimensions:
-        allowed.add("by")
-    if spec.unit:
-        allowed.add("unit")
-    if spec.status:
-        allowed.add("status")
-    for name in sorted(set(args) - allowed):
-        errors[name] = ["unknown parameter"]
-
-    dimensions = spec.default_by
-    if spec.dimensions and args.get("by") is not None:
-        dimensions = tuple(_codes(args["by"]))
-        unknown = [d for d in dimensions if d not in spec.dimensions]
-        if unknown:
-            errors["by"] = [
-                f"unknown dimension {', '.join(map(repr, unknown))}; "
-                f"choose from {', '.join(spec.dimensions)}"
-            ]
-        elif len(dimensions) > spec.max_dimensions:
-            errors["by"] = [f"at most {spec.max_dimensions} dimensions"]
-        elif len(set(dimensions)) != len(dimensions):
-            errors["by"] = ["a dimension is repeated"]
-
-    unit = args.get("unit") or "persons"
-    if spec.unit and unit not in UNITS:
-        errors["unit"] = ["must be persons or screenings"]
-
-    statuses: tuple[str, ...] = DEFAULT_STATUSES
-    if spec.status and (args.get("status") or "").strip():
-        statuses = tuple(dict.fromkeys(_codes(args["status"])))
-        bad = [s for s in statuses if s not in codes.get("determination_status")]
-        if bad:
-            errors["status"] = [
-                f"unknown status {', '.join(map(repr, bad))}; "
-                "choose from indicated, possible, not_indicated"
-            ]
-
-    date_from = _date(errors, "from", args.get("from"))
-    date_to = _date(errors, "to", args.get("to"))
-    if date_from and date_to and date_from > date_to:
-        errors["to"] = ["must not be before from"]
-
-    fmt = args.get("format") or "json"
-    if fmt not in FORMATS:
-        errors["format"] = ["must be json, csv or xlsx"]
-    if errors:
-        raise ValidationFailed(errors)
-    return ReportParams(dimensions, unit, date_from, date_to, statuses, fmt)
+    return parse(spec, query_args(args))
 
 
 # -- scope, threshold, audit ------------------------------------------------------------------

@@ -1,418 +1,361 @@
-"""Validation of a screening request (api.md §4), shared by the API and the web form.
+"""The screening request (api.md §4) and the case requests (§5), declared once.
 
-Every problem is reported with its field path (``person.sex``, ``acts[2]``); unknown
-fields are rejected so a typo never drops data silently. The result is a typed
-:class:`ScreeningInput`; nothing is saved unless the whole request is valid.
+These pydantic models are the contract (ADR 0018): :func:`parse_screening` validates a
+request with them, the services read the typed result, and the OpenAPI document is
+generated from them. Every problem is reported with its field path (``person.sex``,
+``acts[2]``); unknown fields are rejected so a typo never drops data silently; nothing is
+saved unless the whole request is valid.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from caseapp.core import codes
-from caseapp.core.errors import ValidationFailed
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from caseapp.core.api import MAX_PAGE, MAX_PER_PAGE
+from caseapp.core.contract import (
+    CLOCK_SKEW,
+    NO_NUL,
+    Code,
+    Codes,
+    Contract,
+    Date,
+    DateTime,
+    Explanation,
+    Flag,
+    Given,
+    Integer,
+    Paged,
+    Problems,
+    Query,
+    QueryCode,
+    QueryText,
+    Text,
+    WholeNumber,
+    now_of,
+    parse,
+    problem,
+)
 
 MAX_TEXT = 10_000
 MAX_NAME = 200
 MAX_SHORT = 500
-CLOCK_SKEW = timedelta(minutes=10)
-#: Ruta registers current cases; an earlier year is a typing error (e.g. 0426 for 2026).
-EARLIEST_IDENTIFICATION = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_DOCUMENT = 40
+UNKNOWN_ALLOWED = 'required (use "unknown" when not known)'
+
+_BLANK = {"anyOf": [{"type": "null"}, {"type": "string", "pattern": "^\\s*$"}]}
+_DOCUMENT_RULES: dict[str, Any] = {
+    "description": 'number required unless type is "none" (and empty when it is)',
+    "if": {"properties": {"type": {"const": "none"}}},
+    "then": {"properties": {"number": _BLANK}},
+    "else": {
+        "required": ["number"],
+        "properties": {"number": {"type": "string", "pattern": "^[^\\x00]*[^\\s\\x00][^\\x00]*$"}},
+    },
+}
 
 
-@dataclass(frozen=True)
-class DocumentInput:
-    type: str
-    number: str | None
+class DocumentInput(Contract, json_schema_extra=_DOCUMENT_RULES):
+    """An identity document: a number is required with every type but ``none``."""
+
+    type: Annotated[
+        str, Code("document_type", null_message='required (use "none" when there is none)')
+    ]
+    number: Annotated[str | None, Text(MAX_DOCUMENT)] = None
+
+    @model_validator(mode="after")
+    def _number_matches_type(self) -> DocumentInput:
+        if self.type != "none" and not self.number:
+            raise Problems({"number": "required when a document type is given"})
+        if self.type == "none" and self.number:
+            raise Problems({"number": 'must be empty when the type is "none"'})
+        return self
+
+    @property
+    def recorded(self) -> DocumentInput | None:
+        """The document as stored: ``none`` means no document."""
+        return None if self.type == "none" else self
 
 
-@dataclass(frozen=True)
-class PersonInput:
-    sex: str
-    given_names: str | None = None
-    family_names: str | None = None
-    gender_identity: str | None = None
-    lgbtqi: bool | None = None
-    date_of_birth: date | None = None
-    age_years: int | None = None
-    age_estimated: bool = False
-    appears_minor: bool | None = None
-    nationality: tuple[str, ...] = ()
+class PersonInput(Contract):
+    sex: Annotated[str, Code("sex", null_message=UNKNOWN_ALLOWED)]
+    given_names: Annotated[str | None, Text(MAX_NAME)] = None
+    family_names: Annotated[str | None, Text(MAX_NAME)] = None
+    gender_identity: Annotated[str | None, Code("gender_identity", nullable=True)] = None
+    lgbtqi: Annotated[bool | None, Flag(nullable=True)] = None
+    date_of_birth: Annotated[
+        date | None,
+        Date(
+            years=(date.today().year - 119, 2000),
+            description="not after identified_at, at most 120 years before it (the "
+            "pattern states years that are valid with any identified_at the document allows)",
+        ),
+    ] = None
+    age_years: Annotated[int | None, WholeNumber(0, 120)] = None
+    age_estimated: Annotated[bool, Flag()] = False
+    appears_minor: Annotated[bool | None, Flag(nullable=True)] = None
+    nationality: Annotated[tuple[str, ...], Codes("nationality")] = ()
     document: DocumentInput | None = None
-    languages: tuple[str, ...] = ()
-    pregnant: bool = False
-    disability: bool = False
-    migration_status: str | None = None
-    unaccompanied: bool = False
-    contact: str | None = None
-    address: str | None = None
+    languages: Annotated[tuple[str, ...], Codes("language")] = ()
+    pregnant: Annotated[bool, Flag()] = False
+    disability: Annotated[bool, Flag()] = False
+    migration_status: Annotated[str | None, Code("migration_status", nullable=True)] = None
+    unaccompanied: Annotated[bool, Flag()] = False
+    contact: Annotated[str | None, Text(MAX_SHORT)] = None
+    address: Annotated[str | None, Text(MAX_SHORT)] = None
 
 
-@dataclass(frozen=True)
-class ContextInput:
-    origin_region: str | None = None
-    exploitation_region: str | None = None
-    sector: str | None = None
-    trafficker_relation: str | None = None
-    recruitment_method: str | None = None
-    public_official_involved: bool = False
-    multiple_victims: bool = False
-    criminal_organization: bool = False
-    serious_injury_or_death: bool = False
+class ContextInput(Contract):
+    origin_region: Annotated[str | None, Code("region", nullable=True)] = None
+    exploitation_region: Annotated[str | None, Code("region", nullable=True)] = None
+    sector: Annotated[str | None, Code("sector", nullable=True)] = None
+    trafficker_relation: Annotated[str | None, Code("trafficker_relation", nullable=True)] = None
+    recruitment_method: Annotated[str | None, Code("recruitment_method", nullable=True)] = None
+    public_official_involved: Annotated[bool, Flag()] = False
+    multiple_victims: Annotated[bool, Flag()] = False
+    criminal_organization: Annotated[bool, Flag()] = False
+    serious_injury_or_death: Annotated[bool, Flag()] = False
 
 
-@dataclass(frozen=True)
-class ConsentInput:
-    given: bool
-    scope: tuple[str, ...] = ("all",)
-    given_by: str = "person"
-    method: str = "verbal"
-
-
-@dataclass(frozen=True)
-class ScreeningInput:
-    identified_at: datetime
-    region: str
-    person: PersonInput
-    acts: tuple[str, ...]
-    means: tuple[str, ...]
-    purposes: tuple[str, ...]
-    indicators: tuple[str, ...] = ()
-    stated_consent: bool = False
-    identification_context: str | None = None
-    context: ContextInput = field(default_factory=ContextInput)
-    needs: tuple[str, ...] = ()
-    consent: ConsentInput | None = None
-    notes: str | None = None
-
-
-class _Reader:
-    """Collects every error with its path instead of stopping at the first."""
-
-    def __init__(self) -> None:
-        self.errors: dict[str, list[str]] = {}
-
-    def fail(self, path: str, message: str) -> None:
-        self.errors.setdefault(path, []).append(message)
-
-    def obj(
-        self,
-        data: Any,
-        path: str,
-        allowed: set[str],
-        required: frozenset[str] | set[str] = frozenset(),
-    ) -> Mapping[str, Any]:
-        if not isinstance(data, Mapping):
-            self.fail(path or "$", "must be an object")
-            return {}
-        for key in data:
-            if key not in allowed:
-                self.fail(f"{path}.{key}" if path else str(key), "unknown field")
-        for key in sorted(required):
-            if key not in data:
-                self.fail(f"{path}.{key}" if path else key, "required")
-        return data
-
-    def code(
-        self,
-        data: Mapping[str, Any],
-        key: str,
-        path: str,
-        list_name: str,
-        *,
-        required: bool = False,
-        default: str | None = None,
-    ) -> str | None:
-        value = data.get(key)
-        if value is None:
-            if required and key in data:
-                self.fail(path, "required")
-            return default
-        if not isinstance(value, str) or value not in codes.get(list_name):
-            self.fail(path, f"unknown code {value!r} (see codes.md: {list_name})")
-            return default
-        return value
-
-    def codes(
-        self,
-        data: Mapping[str, Any],
-        key: str,
-        path: str,
-        list_name: str,
-        *,
-        extra: frozenset[str] = frozenset(),
-    ) -> tuple[str, ...]:
-        value = data.get(key, [])
-        if value is None:
-            value = []
-        if not isinstance(value, list):
-            self.fail(path, "must be a list of codes")
-            return ()
-        out: list[str] = []
-        valid = codes.get(list_name)
-        for i, item in enumerate(value):
-            if not isinstance(item, str) or (item not in valid and item not in extra):
-                self.fail(f"{path}[{i}]", f"unknown code {item!r} (see codes.md: {list_name})")
-            elif item not in out:
-                out.append(item)
-        return tuple(out)
-
-    def boolean(
-        self,
-        data: Mapping[str, Any],
-        key: str,
-        path: str,
-        *,
-        nullable: bool = False,
-        default: bool | None = False,
-    ) -> bool | None:
-        value = data.get(key, default)
-        if value is None and nullable:
-            return None
-        if not isinstance(value, bool):
-            self.fail(path, "must be true or false" + (" or null" if nullable else ""))
-            return default
-        return value
-
-    def text(self, data: Mapping[str, Any], key: str, path: str, max_len: int) -> str | None:
-        value = data.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            self.fail(path, "must be text")
-            return None
-        value = value.strip()
-        if len(value) > max_len:
-            self.fail(path, f"at most {max_len} characters")
-            return None
-        return value or None
-
-    def integer(self, data: Mapping[str, Any], key: str, path: str, lo: int, hi: int) -> int | None:
-        value = data.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-            self.fail(path, f"must be a whole number from {lo} to {hi}")
-            return None
-        return value
-
-    def parsed(
-        self, data: Mapping[str, Any], key: str, path: str, parse: Callable[[str], Any], what: str
-    ) -> Any:
-        value = data.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            self.fail(path, f"must be {what}")
-            return None
-        try:
-            return parse(value)
-        except ValueError:
-            self.fail(path, f"must be {what}")
-            return None
-
-
-#: Nothing Ruta records (identification, admission, discharge) happened before this. Older
-#: values are typing errors; year-1 values overflowed when converted to UTC for storage
-#: (a 500 found by fuzzing) and pre-1908 Lima offsets are not whole minutes.
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-def _datetime(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError("no offset")
-    if parsed < EARLIEST:
-        raise ValueError("before 2000")
-    return parsed
-
-
-_TOP = {
-    "identified_at",
-    "region",
-    "identification_context",
-    "person",
-    "acts",
-    "means",
-    "purposes",
-    "indicators",
-    "stated_consent",
-    "context",
-    "needs",
-    "consent",
-    "notes",
+#: consent.md rules that JSON schema can state: "all" stands alone; a consent given with a
+#: scope names at least one service type.
+_CONSENT_RULES: dict[str, Any] = {
+    "description": "given: false after a consent = withdrawal (domain.md §4)",
+    "allOf": [
+        {
+            "not": {
+                "required": ["scope"],
+                "properties": {
+                    "scope": {
+                        "type": "array",
+                        "allOf": [
+                            {"contains": {"const": "all"}},
+                            {"contains": {"not": {"const": "all"}}},
+                        ],
+                    }
+                },
+            }
+        },
+        {
+            "if": {"required": ["given", "scope"], "properties": {"given": {"const": True}}},
+            "then": {"properties": {"scope": {"type": "array", "minItems": 1}}},
+        },
+    ],
 }
-_PERSON = {
-    "given_names",
-    "family_names",
-    "sex",
-    "gender_identity",
-    "lgbtqi",
-    "date_of_birth",
-    "age_years",
-    "age_estimated",
-    "appears_minor",
-    "nationality",
-    "document",
-    "languages",
-    "pregnant",
-    "disability",
-    "migration_status",
-    "unaccompanied",
-    "contact",
-    "address",
-}
-_CONTEXT = {
-    "origin_region",
-    "exploitation_region",
-    "sector",
-    "trafficker_relation",
-    "recruitment_method",
-    "public_official_involved",
-    "multiple_victims",
-    "criminal_organization",
-    "serious_injury_or_death",
-}
-_FLAGS = (
-    "public_official_involved",
-    "multiple_victims",
-    "criminal_organization",
-    "serious_injury_or_death",
-)
-_CONSENT = {"given", "scope", "given_by", "method"}
 
 
-def parse_consent(r: _Reader, data: Any, path: str) -> ConsentInput | None:
-    c = r.obj(data, path, _CONSENT, {"given"})
-    given = r.boolean(c, "given", f"{path}.given", default=None)
-    scope = r.codes(c, "scope", f"{path}.scope", "service_type", extra=frozenset({"all"}))
-    if "all" in scope and len(scope) > 1:
-        r.fail(f"{path}.scope", 'use ["all"] alone or a list of service types')
-    if isinstance(c, Mapping) and "scope" in c and c.get("given") is True and not scope:
-        r.fail(f"{path}.scope", 'name at least one service type, or ["all"]')
-    given_by = r.code(c, "given_by", f"{path}.given_by", "consent_given_by", default="person")
-    method = r.code(c, "method", f"{path}.method", "consent_method", default="verbal")
-    if given is None:
-        return None
-    return ConsentInput(
-        given=given,
-        scope=scope or ("all",),
-        given_by=given_by or "person",
-        method=method or "verbal",
+class ConsentRequest(Contract, json_schema_extra=_CONSENT_RULES):
+    """Consent given, refused or withdrawn (api.md §5): ``["all"]`` alone or service types."""
+
+    given: Annotated[bool, Flag()]
+    scope: Annotated[
+        tuple[str, ...],
+        Codes(
+            "service_type",
+            extra=("all",),
+            description='["all"] alone, or service types (consulate must be named)',
+        ),
+    ] = ("all",)
+    given_by: Annotated[str, Code("consent_given_by", nullable=True, null="person")] = "person"
+    method: Annotated[str, Code("consent_method", nullable=True, null="verbal")] = "verbal"
+
+    @model_validator(mode="after")
+    def _scope(self) -> ConsentRequest:
+        if "all" in self.scope and len(self.scope) > 1:
+            raise Problems({"scope": 'use ["all"] alone or a list of service types'})
+        if not self.scope:
+            if self.given and "scope" in self.model_fields_set:
+                raise Problems({"scope": 'name at least one service type, or ["all"]'})
+            self.scope = ("all",)
+        return self
+
+
+class ScreeningRequest(Contract):
+    """``POST /api/v1/screenings``: who was identified, and the art. 129-A elements."""
+
+    identified_at: Annotated[
+        datetime,
+        DateTime(
+            what="a date-time with offset, e.g. 2026-03-14T22:30:00-05:00",
+            description="with offset; not in the future; defaults to now",
+        ),
+    ] = Field(default=None, validate_default=True)  # None: now
+    region: Annotated[str, Code("region", null_message=UNKNOWN_ALLOWED)]
+    identification_context: Annotated[str | None, Code("identification_context", nullable=True)] = (
+        None
     )
+    person: PersonInput
+    acts: Annotated[tuple[str, ...], Codes("act")]
+    means: Annotated[tuple[str, ...], Codes("means")]
+    purposes: Annotated[tuple[str, ...], Codes("purpose")]
+    indicators: Annotated[tuple[str, ...], Codes("indicator")] = ()
+    stated_consent: Annotated[bool, Flag()] = False
+    context: ContextInput | None = Field(default_factory=ContextInput)
+    needs: Annotated[tuple[str, ...], Codes("need")] = ()
+    consent: ConsentRequest | None = None
+    notes: Annotated[str | None, Text(MAX_TEXT)] = None
+
+    # Field validators, not a model validator: each runs even when other fields are bad,
+    # so every offending field is listed at once (api.md §3).
+    @field_validator("identified_at", mode="after")
+    @classmethod
+    def _not_in_the_future(cls, value: datetime | None, info: ValidationInfo) -> datetime:
+        now = now_of(info)
+        if value is None:
+            return now
+        if value > now + CLOCK_SKEW:
+            raise problem("cannot be in the future")
+        return value
+
+    @field_validator("person", mode="after")
+    @classmethod
+    def _born_before(cls, person: PersonInput, info: ValidationInfo) -> PersonInput:
+        dob, identified_at = person.date_of_birth, info.data.get("identified_at")
+        if dob is None or identified_at is None:
+            return person
+        if dob > identified_at.date():
+            raise Problems({"date_of_birth": "is after the date of identification"})
+        if dob.year < identified_at.year - 120:
+            raise Problems({"date_of_birth": "is more than 120 years before identification"})
+        return person
+
+    @field_validator("context", mode="after")
+    @classmethod
+    def _nothing_known(cls, value: ContextInput | None) -> ContextInput:
+        return value or ContextInput()  # stored (and replayed) as "nothing known"
+
+    @property
+    def context_facts(self) -> ContextInput:
+        """The context (``null`` or left out: nothing known)."""
+        return self.context or ContextInput()
+
+
+#: The names the services (and older callers) use for the parsed requests.
+ScreeningInput = ScreeningRequest
+ConsentInput = ConsentRequest
 
 
 def parse_screening(payload: Any, *, now: datetime | None = None) -> ScreeningInput:
     """Validate a screening request; raise :class:`ValidationFailed` listing every field."""
-    now = now or datetime.now(UTC)
-    r = _Reader()
-    top = r.obj(payload, "", _TOP, {"region", "person", "acts", "means", "purposes"})
+    return parse(ScreeningRequest, payload, now=now)
 
-    identified_at = (
-        r.parsed(
-            top,
-            "identified_at",
-            "identified_at",
-            _datetime,
-            "a date-time with offset, e.g. 2026-03-14T22:30:00-05:00",
+
+# -- the other screening and case requests ---------------------------------------------------
+
+
+class OverrideRequest(Contract):
+    """``POST /api/v1/screenings/{id}/override`` (supervisor)."""
+
+    status: Annotated[
+        str,
+        Code(
+            "determination_status",
+            null_message="must be indicated, possible or not_indicated",
+            message="must be indicated, possible or not_indicated",
+        ),
+    ]
+    justification: Annotated[
+        str,
+        Explanation(
+            10,
+            5000,
+            message="required: explain the reason (at least 10 characters)",
+            description="at least 10 characters besides spaces",
+        ),
+    ]
+
+
+class CasePersonPatch(Contract):
+    given_names: Annotated[str | None, Text(MAX_NAME)] = None
+    family_names: Annotated[str | None, Text(MAX_NAME)] = None
+    contact: Annotated[str | None, Text(MAX_SHORT)] = None
+    address: Annotated[str | None, Text(MAX_SHORT)] = None
+    languages: Annotated[tuple[str, ...], Codes("language")] = ()
+    document: DocumentInput | None = None
+
+
+class CasePatch(Contract):
+    """``PATCH /api/v1/cases/{id}``: only the fields sent change (send the version read)."""
+
+    version: Annotated[int, Integer("must be the integer version you read")]
+    status: Annotated[str | None, Code("case_status", nullable=True)] = None
+    person: CasePersonPatch = Field(default=None)  # type: ignore[assignment]  # null: 422
+
+    def person_changes(self) -> dict[str, Any]:
+        """The person fields sent, with their new values (``None`` clears)."""
+        if self.person is None:
+            return {}
+        changes: dict[str, Any] = {}
+        for key in self.person.model_fields_set:
+            value = getattr(self.person, key)
+            if isinstance(value, DocumentInput):
+                value = value.recorded
+            elif isinstance(value, tuple):
+                value = list(value)
+            changes[key] = value
+        return changes
+
+
+_CASE_STATUS = QueryCode("case_status", message="must be open or closed")
+_REGION = QueryCode("region", message="unknown region {value!r}")
+_DETERMINATION = QueryCode("determination_status", message="unknown status {value!r}")
+_SEARCH = QueryText(200, description="exact full name or document number (blind index search)")
+
+
+class CaseQuery(Query):
+    """``GET /api/v1/cases`` filters (blank = not given)."""
+
+    status: Annotated[str | None, _CASE_STATUS] = None
+    region: Annotated[str | None, _REGION] = None
+    determination: Annotated[str | None, _DETERMINATION] = None
+    q: Annotated[str | None, _SEARCH] = None
+
+
+class CaseListQuery(CaseQuery, Paged):
+    """``GET /api/v1/cases``: the filters and the page."""
+
+
+class CaseSearchRequest(Contract):
+    """``POST /api/v1/cases/search``: the filters of ``GET /api/v1/cases`` in a JSON body,
+    out of URLs and access logs (issue 13); text only, ``""`` = not given."""
+
+    status: Annotated[str | None, Given(_CASE_STATUS)] = None
+    region: Annotated[str | None, Given(_REGION)] = None
+    determination: Annotated[str | None, Given(_DETERMINATION)] = None
+    q: Annotated[str | None, Given(_SEARCH)] = None
+    page: Annotated[
+        int,
+        WholeNumber(
+            1, MAX_PAGE, nullable=False, message=f"must be an integer from 1 to {MAX_PAGE}"
+        ),
+    ] = 1
+    per_page: Annotated[
+        int,
+        WholeNumber(
+            1, MAX_PER_PAGE, nullable=False, message=f"must be an integer from 1 to {MAX_PER_PAGE}"
+        ),
+    ] = 20
+
+    def filters(self) -> CaseQuery:
+        """The filters, as ``GET /api/v1/cases`` reads them (already validated)."""
+        return CaseQuery.model_construct(
+            **self.model_dump(include={"status", "region", "determination", "q"})
         )
-        or now
-    )
-    if identified_at > now + CLOCK_SKEW:
-        r.fail("identified_at", "cannot be in the future")
-    elif identified_at < EARLIEST_IDENTIFICATION:
-        r.fail("identified_at", "is before 2000 (is the year right?)")
-    region = r.code(top, "region", "region", "region", required=True)
-    if "region" in top and top.get("region") is None:
-        r.fail("region", 'required (use "unknown" when not known)')
-    ident_ctx = r.code(
-        top, "identification_context", "identification_context", "identification_context"
-    )
 
-    p = r.obj(top.get("person"), "person", _PERSON, {"sex"}) if "person" in top else {}
-    sex = r.code(p, "sex", "person.sex", "sex")
-    if "sex" in p and p.get("sex") is None:
-        r.fail("person.sex", 'required (use "unknown" when not known)')
-    dob = r.parsed(
-        p, "date_of_birth", "person.date_of_birth", date.fromisoformat, "a date YYYY-MM-DD"
-    )
-    if dob is not None and dob > identified_at.date():
-        r.fail("person.date_of_birth", "is after the date of identification")
-    if dob is not None and dob.year < identified_at.year - 120:
-        r.fail("person.date_of_birth", "is more than 120 years before identification")
-    document = None
-    if p.get("document") is not None:
-        d = r.obj(p["document"], "person.document", {"type", "number"}, {"type"})
-        doc_type = r.code(d, "type", "person.document.type", "document_type")
-        number = r.text(d, "number", "person.document.number", 40)
-        if doc_type not in (None, "none") and not number:
-            r.fail("person.document.number", "required when a document type is given")
-        if number and d.get("type") is None and "person.document.type" not in r.errors:
-            r.fail("person.document.type", "required when a number is given")
-        if number and doc_type == "none":
-            r.fail("person.document.number", 'must be empty when the type is "none"')
-        if doc_type:
-            document = DocumentInput(doc_type, number if doc_type != "none" else None)
-    person = PersonInput(
-        sex=sex or "unknown",
-        given_names=r.text(p, "given_names", "person.given_names", MAX_NAME),
-        family_names=r.text(p, "family_names", "person.family_names", MAX_NAME),
-        gender_identity=r.code(p, "gender_identity", "person.gender_identity", "gender_identity"),
-        lgbtqi=r.boolean(p, "lgbtqi", "person.lgbtqi", nullable=True, default=None),
-        date_of_birth=dob,
-        age_years=r.integer(p, "age_years", "person.age_years", 0, 120),
-        age_estimated=bool(r.boolean(p, "age_estimated", "person.age_estimated")),
-        appears_minor=r.boolean(
-            p, "appears_minor", "person.appears_minor", nullable=True, default=None
-        ),
-        nationality=r.codes(p, "nationality", "person.nationality", "nationality"),
-        document=document,
-        languages=r.codes(p, "languages", "person.languages", "language"),
-        pregnant=bool(r.boolean(p, "pregnant", "person.pregnant")),
-        disability=bool(r.boolean(p, "disability", "person.disability")),
-        migration_status=r.code(
-            p, "migration_status", "person.migration_status", "migration_status"
-        ),
-        unaccompanied=bool(r.boolean(p, "unaccompanied", "person.unaccompanied")),
-        contact=r.text(p, "contact", "person.contact", MAX_SHORT),
-        address=r.text(p, "address", "person.address", MAX_SHORT),
-    )
 
-    c = r.obj(top.get("context") or {}, "context", _CONTEXT)
-    context = ContextInput(
-        origin_region=r.code(c, "origin_region", "context.origin_region", "region"),
-        exploitation_region=r.code(
-            c, "exploitation_region", "context.exploitation_region", "region"
-        ),
-        sector=r.code(c, "sector", "context.sector", "sector"),
-        trafficker_relation=r.code(
-            c, "trafficker_relation", "context.trafficker_relation", "trafficker_relation"
-        ),
-        recruitment_method=r.code(
-            c, "recruitment_method", "context.recruitment_method", "recruitment_method"
-        ),
-        **{flag: bool(r.boolean(c, flag, f"context.{flag}")) for flag in _FLAGS},
-    )
-    consent = parse_consent(r, top["consent"], "consent") if top.get("consent") else None
-
-    result = ScreeningInput(
-        identified_at=identified_at,
-        region=region or "unknown",
-        person=person,
-        acts=r.codes(top, "acts", "acts", "act"),
-        means=r.codes(top, "means", "means", "means"),
-        purposes=r.codes(top, "purposes", "purposes", "purpose"),
-        indicators=r.codes(top, "indicators", "indicators", "indicator"),
-        stated_consent=bool(r.boolean(top, "stated_consent", "stated_consent")),
-        identification_context=ident_ctx,
-        context=context,
-        needs=r.codes(top, "needs", "needs", "need"),
-        consent=consent,
-        notes=r.text(top, "notes", "notes", MAX_TEXT),
-    )
-    if r.errors:
-        raise ValidationFailed(r.errors)
-    return result
+__all__ = [
+    "NO_NUL",
+    "CasePatch",
+    "CaseQuery",
+    "ConsentInput",
+    "ConsentRequest",
+    "ContextInput",
+    "DocumentInput",
+    "OverrideRequest",
+    "PersonInput",
+    "ScreeningInput",
+    "ScreeningRequest",
+    "parse_screening",
+]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
@@ -15,19 +14,20 @@ from sqlalchemy.orm import joinedload, selectinload
 from caseapp.accounts.models import User
 from caseapp.audit import services as audit
 from caseapp.audit.models import AuditEvent
-from caseapp.core import codes
+from caseapp.core.contract import parse
 from caseapp.core.crypto import normalize_for_index
 from caseapp.core.db import keyring, utcnow
-from caseapp.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from caseapp.core.errors import Conflict, Forbidden, NotFound
 from caseapp.core.security import Permission, has_permission
 from caseapp.extensions import db
 from caseapp.screening import rules
 from caseapp.screening.models import Case, Person, Screening
 from caseapp.screening.schema import (
-    DocumentInput,
+    CasePatch,
+    CaseQuery,
+    OverrideRequest,
     PersonInput,
     ScreeningInput,
-    _Reader,
 )
 
 # -- facts and indexes ---------------------------------------------------------------
@@ -37,7 +37,7 @@ def facts_from(
     data: ScreeningInput, context: Mapping[str, Any] | None = None
 ) -> rules.ScreeningFacts:
     """What the rules read of a request. ``context``: ``data.context`` already made a
-    dict, by a caller that has it (synth: ``asdict`` is a third of this function's time)."""
+    dict, by a caller that has it (synth: dumping it is a third of this function's time)."""
     p = data.person
     return rules.ScreeningFacts(
         identified_at=data.identified_at,
@@ -63,7 +63,9 @@ def facts_from(
         indicators=frozenset(data.indicators),
         stated_consent=data.stated_consent,
         identification_context=data.identification_context,
-        context=rules.ContextFacts(**(asdict(data.context) if context is None else context)),
+        context=rules.ContextFacts(
+            **(data.context_facts.model_dump() if context is None else context)
+        ),
         needs=frozenset(data.needs),
     )
 
@@ -117,7 +119,7 @@ def record_screening(actor: User, data: ScreeningInput) -> Screening:
         indicators=list(data.indicators),
         needs=list(data.needs),
         stated_consent=data.stated_consent,
-        context=asdict(data.context),
+        context=data.context_facts.model_dump(),
         notes=data.notes,
         facts=_facts_json(data),
         status=determination.status,
@@ -184,7 +186,7 @@ def _facts_json(data: ScreeningInput) -> str:
             return value.isoformat()
         raise TypeError(type(value))
 
-    return json.dumps(asdict(data), default=default, sort_keys=True)
+    return json.dumps(data.model_dump(), default=default, sort_keys=True)
 
 
 # -- read ------------------------------------------------------------------------------
@@ -237,37 +239,13 @@ def case_history(case: Case) -> list[AuditEvent]:
     )
 
 
-@dataclass(frozen=True)
-class CaseFilters:
-    status: str | None = None
-    region: str | None = None
-    determination: str | None = None
-    q: str | None = None
+#: the validated filters of a case list (``GET /api/v1/cases``, the cases page)
+CaseFilters = CaseQuery
 
 
-def parse_filters(
-    args: Mapping[str, str], *, extra_allowed: frozenset[str] = frozenset()
-) -> CaseFilters:
-    errors: dict[str, list[str]] = {}
-    allowed = {"status", "region", "determination", "q", *extra_allowed}
-    for key in args:
-        if key not in allowed:
-            errors[key] = ["unknown parameter"]
-    status = args.get("status") or None
-    if status and status not in ("open", "closed"):
-        errors["status"] = ["must be open or closed"]
-    region = args.get("region") or None
-    if region and region not in codes.get("region"):
-        errors["region"] = [f"unknown region {region!r}"]
-    determination = args.get("determination") or None
-    if determination and determination not in codes.get("determination_status"):
-        errors["determination"] = [f"unknown status {determination!r}"]
-    q = (args.get("q") or "").strip() or None
-    if q and len(q) > 200:
-        errors["q"] = ["at most 200 characters"]
-    if errors:
-        raise ValidationFailed(errors)
-    return CaseFilters(status, region, determination, q)
+def parse_filters(args: Mapping[str, Any]) -> CaseQuery:
+    """The case list filters (blank = not given); 422 naming every bad or unknown one."""
+    return parse(CaseQuery, dict(args))
 
 
 def list_cases(
@@ -305,7 +283,11 @@ def list_cases(
         "case.list",
         object_type="case",
         details={
-            "filters": {k: v for k, v in asdict(filters).items() if v and k != "q"},
+            "filters": {
+                k: getattr(filters, k)
+                for k in ("status", "region", "determination")
+                if getattr(filters, k)
+            },
             "searched": bool(filters.q),
             "count": len(rows),
         },
@@ -320,15 +302,8 @@ def override_determination(
     actor: User, screening_uuid: str, status: Any, justification: Any
 ) -> Screening:
     """A supervisor records a different status with a justification; the advice stays."""
-    errors: dict[str, list[str]] = {}
-    if not isinstance(status, str) or status not in codes.get("determination_status"):
-        errors["status"] = ["must be indicated, possible or not_indicated"]
-    if not isinstance(justification, str) or len(justification.strip()) < 10:
-        errors["justification"] = ["required: explain the reason (at least 10 characters)"]
-    elif len(justification) > 5000:
-        errors["justification"] = ["at most 5000 characters"]
-    if errors:
-        raise ValidationFailed(errors)
+    request = parse(OverrideRequest, {"status": status, "justification": justification})
+    status, justification = request.status, request.justification
     if not has_permission(actor.role, Permission.DETERMINATION_OVERRIDE):
         raise Forbidden("Only a supervisor can override a determination")
     screening = db.session.scalar(
@@ -364,10 +339,6 @@ def override_determination(
     return screening
 
 
-_PATCH = {"version", "status", "person"}
-_PATCH_PERSON = {"given_names", "family_names", "document", "contact", "address", "languages"}
-
-
 def update_case(actor: User, case_uuid: str, payload: Any) -> tuple[Case, list[str]]:
     """Edit identity and contact data or close/reopen a case, with optimistic locking.
 
@@ -376,41 +347,9 @@ def update_case(actor: User, case_uuid: str, payload: Any) -> tuple[Case, list[s
     case and the names of the fields that changed (``status``, ``person.<field>``), which
     the intake workflow follows up (closing cancels open referrals, new names relink).
     """
-    r = _Reader()
-    body = r.obj(payload, "", _PATCH, {"version"})
-    version = body.get("version")
-    if "version" in body and (isinstance(version, bool) or not isinstance(version, int)):
-        r.fail("version", "must be the integer version you read")
-    status = r.code(body, "status", "status", "case_status") if "status" in body else None
-    person_changes: dict[str, Any] = {}
-    if "person" in body:
-        p = r.obj(body["person"], "person", _PATCH_PERSON)
-        for key in ("given_names", "family_names"):
-            if key in p:
-                person_changes[key] = r.text(p, key, f"person.{key}", 200)
-        for key in ("contact", "address"):
-            if key in p:
-                person_changes[key] = r.text(p, key, f"person.{key}", 500)
-        if "languages" in p:
-            person_changes["languages"] = list(
-                r.codes(p, "languages", "person.languages", "language")
-            )
-        if "document" in p:
-            if p["document"] is None:
-                person_changes["document"] = None
-            else:
-                d = r.obj(p["document"], "person.document", {"type", "number"}, {"type"})
-                doc_type = r.code(d, "type", "person.document.type", "document_type")
-                number = r.text(d, "number", "person.document.number", 40)
-                if doc_type not in (None, "none") and not number:
-                    r.fail("person.document.number", "required when a document type is given")
-                if number and doc_type == "none":
-                    r.fail("person.document.number", 'must be empty when the type is "none"')
-                person_changes["document"] = (
-                    None if doc_type in (None, "none") else DocumentInput(doc_type, number)
-                )
-    if r.errors:
-        raise ValidationFailed(r.errors)
+    patch = parse(CasePatch, payload)
+    version, status = patch.version, patch.status
+    person_changes = patch.person_changes()
 
     case = _own_case(actor, case_uuid)
     if case.purged_at is not None:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from caseapp.accounts.models import User
 from caseapp.audit import services as audit
 from caseapp.core import codes
+from caseapp.core.contract import parse
 from caseapp.core.db import utcnow
 from caseapp.core.errors import Conflict, NotFound, ValidationFailed
 from caseapp.directory.models import Service
@@ -17,19 +18,17 @@ from caseapp.extensions import db
 from caseapp.referrals import rules as referral_rules
 from caseapp.referrals import services as referrals
 from caseapp.referrals.models import Referral
-from caseapp.screening.schema import _datetime, _Reader
+from caseapp.shelters.contract import AdmissionRequest, DischargeRequest
 from caseapp.shelters.models import Admission, occupancy_by_service
 
 _SKEW = timedelta(minutes=10)
-_ADMIT = {"referral_id", "admitted_at", "bed", "planned_stay_days"}
-_DISCHARGE = {"discharged_at", "reason", "note"}
 
 
-def _when(r: _Reader, data: Any, key: str) -> datetime:
-    value = r.parsed(data, key, key, _datetime, "a date-time with offset")
+def _when(value: datetime | None, key: str) -> datetime:
+    """The time given (not in the future, by the database clock), else now."""
     now = utcnow()
     if value is not None and value.astimezone(UTC) > now.replace(microsecond=0) + _SKEW:
-        r.fail(key, "cannot be in the future")
+        raise ValidationFailed({key: ["cannot be in the future"]})
     return value or now
 
 
@@ -38,17 +37,10 @@ def admit(actor: User, payload: Any) -> Admission:
 
     Refused with a clear reason (409) when the shelter is full or the person is outside
     its eligibility (e.g. a child into an adult-only shelter)."""
-    r = _Reader()
-    data = r.obj(payload, "", _ADMIT, {"referral_id"})
-    admitted_at = _when(r, data, "admitted_at")
-    bed = r.text(data, "bed", "bed", 20)
-    stay = r.integer(data, "planned_stay_days", "planned_stay_days", 1, 3650)
-    referral_id = data.get("referral_id")
-    if "referral_id" in data and not isinstance(referral_id, str):
-        r.fail("referral_id", "must be the referral's id")
-    if r.errors:
-        raise ValidationFailed(r.errors)
-    referral, side = referrals.find_referral(actor, str(referral_id))
+    data = parse(AdmissionRequest, payload)
+    admitted_at = _when(data.admitted_at, "admitted_at")
+    bed, stay = data.bed, data.planned_stay_days
+    referral, side = referrals.find_referral(actor, data.referral_id)
     if side != "receiving":
         raise NotFound("Referral not found")
     if referral.status != "accepted":
@@ -138,13 +130,9 @@ def _own_admission(actor: User, admission_uuid: str) -> Admission:
 
 
 def discharge(actor: User, admission_uuid: str, payload: Any) -> Admission:
-    r = _Reader()
-    data = r.obj(payload, "", _DISCHARGE, {"reason"})
-    when = _when(r, data, "discharged_at")
-    reason = r.code(data, "reason", "reason", "discharge_reason")
-    note = r.text(data, "note", "note", 2000)
-    if r.errors:
-        raise ValidationFailed(r.errors)
+    data = parse(DischargeRequest, payload)
+    when = _when(data.discharged_at, "discharged_at")
+    reason, note = data.reason, data.note
     admission = _own_admission(actor, admission_uuid)
     if admission.discharged_at is not None:
         raise Conflict("Already discharged", code="already_discharged")

@@ -7,9 +7,8 @@ from typing import Any
 
 from flask import abort, request
 
+from caseapp.core.contract import NUL, NUL_MESSAGE
 from caseapp.core.errors import ValidationFailed
-
-NUL = "\x00"
 
 
 def _nul_fields(value: Any, path: str) -> Iterator[str]:
@@ -45,9 +44,4 @@ def refuse_nul_characters() -> None:
             # there would consume a non-JSON body that json_body() must refuse with a 400)
             fields += [n for n, v in request.form.items(multi=True) if NUL in n + v]
     if fields:
-        raise ValidationFailed(
-            {
-                name.replace(NUL, "\\0"): ["must not contain NUL characters (U+0000)"]
-                for name in fields
-            }
-        )
+        raise ValidationFailed({name.replace(NUL, "\\0"): [NUL_MESSAGE] for name in fields})

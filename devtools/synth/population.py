@@ -356,13 +356,16 @@ class Population:
         document = None
         if t.documents and rng.random() < P_DOC_RECORDED:
             doc_type, number = t.documents[rng.randrange(len(t.documents))]
-            document = DocumentInput(doc_type, _noisy_number(rng, doc_type, number))
+            document = DocumentInput.model_construct(
+                type=doc_type, number=_noisy_number(rng, doc_type, number)
+            )
         elif rng.random() < P_DOC_PLACEHOLDER:
-            document = DocumentInput(
-                "dni" if not foreign else "other", rng.choice(("00000000", "S/N", "99999999"))
+            document = DocumentInput.model_construct(
+                type="dni" if not foreign else "other",
+                number=rng.choice(("00000000", "S/N", "99999999")),
             )
         sex = "unknown" if rng.random() < P_SEX_UNKNOWN else t.sex
-        person = PersonInput(
+        person = PersonInput.model_construct(
             sex=sex,
             given_names=given,
             family_names=family,
@@ -402,7 +405,7 @@ class Population:
         needs = [
             n for n, p in NEEDS_P.items() if rng.random() < (0.8 if child and n == "shelter" else p)
         ]
-        context = ContextInput(
+        context = ContextInput.model_construct(
             origin_region=t.origin_region if rng.random() < 0.7 else None,
             exploitation_region=t.exploitation_region if rng.random() < 0.85 else None,
             sector=t.sector if rng.random() < 0.85 else None,
@@ -413,7 +416,7 @@ class Population:
             criminal_organization=rng.random() < 0.15,
             serious_injury_or_death=rng.random() < 0.005,
         )
-        data = ScreeningInput(
+        data = ScreeningInput.model_construct(
             identified_at=when.astimezone(UTC),
             region=org.region,
             person=person,

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import BaseModel
 
 from caseapp.core.crypto import FORMAT_VERSION, NONCE_BYTES, Keyring
 from caseapp.core.time import LIMA
@@ -96,6 +97,9 @@ def plain(value: Any) -> Any:
         return {f: plain(getattr(value, f)) for f in names}
     if kind is tuple or kind is list:
         return [v if type(v) is str else plain(v) for v in value]
+    if isinstance(value, BaseModel):  # the request models (screening.schema)
+        _FIELD_NAMES[kind] = tuple(kind.model_fields)
+        return plain(value)
     if is_dataclass(value) and not isinstance(value, type):
         _FIELD_NAMES[kind] = tuple(f.name for f in fields(value))
         return plain(value)

@@ -187,9 +187,7 @@ def test_strata_come_from_each_persons_latest_screening(api, db_tx):
 # -- disclosure -----------------------------------------------------------------------------
 
 
-def test_a_suppressed_count_cannot_be_recovered_through_lists_or_strata(
-    api, k, app, exact_counts
-):
+def test_a_suppressed_count_cannot_be_recovered_through_lists_or_strata(api, k, app, exact_counts):
     """3 persons seen only by MIMP: the overlap report suppresses that cell (and a
     complement). An attacker asks for every choice of lists and every stratum and
     subtracts published numbers from the overlap report's: never gets the 3. Cell-key

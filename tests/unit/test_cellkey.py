@@ -1,4 +1,4 @@
-"""Cell-key perturbation, the pure part (caseapp/reports/cellkey.py, disclosure.Perturbation;
+"""Cell-key perturbation, the pure part (caseapp/stats/cellkey.py, disclosure.Perturbation;
 docs/decisions/0016-differencing-proof-statistics.md)."""
 
 from __future__ import annotations
