@@ -165,6 +165,10 @@ def _wire_features() -> None:
     from caseapp.shelters.models import occupancy_by_service
 
     directory_services.occupancy_source = occupancy_by_service
+    from caseapp.referrals import views as referral_views
+    from caseapp.shelters.services import admission_for_referral
+
+    referral_views.admission_of = admission_for_referral
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -183,6 +187,8 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.referrals.views import bp as referrals_bp
     from caseapp.reports import api as _reports_api  # noqa: F401
     from caseapp.reports.views import bp as reports_bp
+    from caseapp.shelters import api as _shelters_api  # noqa: F401
+    from caseapp.shelters.views import admissions_bp
     from caseapp.shelters.views import bp as shelters_bp
     from caseapp.web import api as _web_api  # noqa: F401
     from caseapp.web.views import bp as web_bp
@@ -196,6 +202,7 @@ def _register_blueprints(app: Flask) -> None:
         screening_bp,
         referrals_bp,
         shelters_bp,
+        admissions_bp,
         reports_bp,
         api,
     )

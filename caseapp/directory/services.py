@@ -373,13 +373,14 @@ def split_list(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").replace(",", ";").split(";") if part.strip()]
 
 
-def _no_admissions(service_ids: list[int]) -> dict[int, int]:
+def _no_admissions(service_ids: list[int] | None) -> dict[int, int]:
     return {}
 
 
-#: Live occupancy by service id. Admissions belong to `shelters`, a feature above the
-#: directory, so the app wires the real source in at start-up (caseapp/app.py).
-occupancy_source: Callable[[list[int]], dict[int, int]] = _no_admissions
+#: Live occupancy by service id (`None`: every service). Admissions belong to
+#: `shelters`, a feature above the directory and referrals, so the app wires the real
+#: source in at start-up (caseapp/app.py).
+occupancy_source: Callable[[list[int] | None], dict[int, int]] = _no_admissions
 
 
 def occupancy_map(rows: Iterable[Service]) -> dict[int, int]:

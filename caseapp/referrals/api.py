@@ -16,9 +16,6 @@ from caseapp.referrals import contract, letters, services
 from caseapp.referrals.documents import consent_json, receiving_view, referral_document
 from caseapp.referrals.models import Referral
 from caseapp.screening.schema import ConsentRequest
-from caseapp.shelters import services as shelters
-from caseapp.shelters.contract import Admission, AdmissionRequest, DischargeRequest
-from caseapp.shelters.models import Admission as AdmissionRecord
 
 
 def _doc(referral: Referral, side: str) -> dict[str, Any]:
@@ -143,44 +140,6 @@ def referral_letter(referral_id: str) -> Any:
     return Response(html, mimetype="text/html")
 
 
-def admission_json(admission: AdmissionRecord) -> dict[str, Any]:
-    from caseapp.core.time import iso
-
-    return {
-        "id": admission.uuid,
-        "referral_id": _referral_uuid(admission),
-        "provider": admission.service.organization.code,
-        "admitted_at": iso(admission.admitted_at),
-        "bed": admission.bed,
-        "planned_stay_days": admission.planned_stay_days,
-        "discharged_at": iso(admission.discharged_at),
-        "discharge_reason": admission.discharge_reason,
-    }
-
-
-def _referral_uuid(admission: AdmissionRecord) -> str:
-    referral = db.session.get(Referral, admission.referral_id)
-    return referral.uuid if referral else ""
-
-
-@api.post("/admissions")
-@requires(Permission.ADMISSION_MANAGE)
-def create_admission() -> Any:
-    admission = shelters.admit(current_user, json_body())
-    document = admission_json(admission)
-    db.session.commit()
-    return jsonify(document), 201
-
-
-@api.post("/admissions/<admission_id>/discharge")
-@requires(Permission.ADMISSION_MANAGE)
-def discharge_admission(admission_id: str) -> Any:
-    admission = shelters.discharge(current_user, admission_id, json_body())
-    document = admission_json(admission)
-    db.session.commit()
-    return jsonify(document)
-
-
 # -- OpenAPI (generated from the models, ADR 0018) -----------------------------------------
 _Reply = openapi.Reply
 _REFERRAL = _Reply("Referral (referring organization's view)", contract.Referral)
@@ -280,21 +239,4 @@ openapi.operation(
         )
     },
     errors=(401, 403, 404, 422),
-)
-# -- admissions (shelters) --
-openapi.operation(
-    "/admissions",
-    "post",
-    summary="Admit the person of an accepted referral (409 when full or not eligible)",
-    body=AdmissionRequest,
-    replies={201: _Reply("Admission", Admission)},
-    errors=_WRITE,
-)
-openapi.operation(
-    "/admissions/{admission_id}/discharge",
-    "post",
-    summary="Discharge",
-    body=DischargeRequest,
-    replies={200: _Reply("Admission", Admission)},
-    errors=_WRITE,
 )

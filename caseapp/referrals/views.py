@@ -3,6 +3,7 @@ consent, escalations and the printable letter. Thin: parse, one service, commit,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -13,7 +14,6 @@ from caseapp.core import codes
 from caseapp.core.errors import Conflict, Forbidden, ValidationFailed
 from caseapp.core.i18n import locale
 from caseapp.core.security import Permission, has_permission, requires
-from caseapp.core.time import lima_iso
 from caseapp.core.validation import apply_errors
 from caseapp.extensions import db
 from caseapp.referrals import letters, services
@@ -27,8 +27,15 @@ from caseapp.referrals.forms import (
     DeclineForm,
     SendForm,
 )
-from caseapp.shelters import services as shelters
-from caseapp.shelters.models import Admission
+
+
+def _no_admission(_referral_id: int) -> Any:
+    return None
+
+
+#: The admission of a referral, if any. Admissions belong to `shelters`, which builds on
+#: referrals; the app wires the real lookup in at start-up (caseapp/app.py).
+admission_of: Callable[[int], Any] = _no_admission
 
 bp = Blueprint("referrals", __name__)
 
@@ -91,7 +98,7 @@ def _forms(referral: Any, side: str) -> dict[str, Any]:
     }
 
 
-def _render(
+def render_referral(
     referral: Any,
     side: str,
     status: int = 200,
@@ -103,7 +110,7 @@ def _render(
     admission = None
     if side == "receiving":
         doc = receiving_view(referral)
-        admission = db.session.query(Admission).filter_by(referral_id=referral.id).one_or_none()
+        admission = admission_of(referral.id)
     else:
         doc = referral_document(referral, history=True)
     return render_template(
@@ -125,12 +132,12 @@ def _render(
 @requires(Permission.CASE_READ)
 def detail(referral_id: str) -> Any:
     referral, side = services.get_referral(current_user, referral_id)
-    page = _render(referral, side)
+    page = render_referral(referral, side)
     db.session.commit()
     return page
 
 
-def _act(referral_id: str, action: Any, form: Any = None, form_key: str = "") -> Any:
+def run_action(referral_id: str, action: Any, form: Any = None, form_key: str = "") -> Any:
     """Run one lifecycle action; on a refusal show the page again with the reason."""
     try:
         action()
@@ -139,11 +146,11 @@ def _act(referral_id: str, action: Any, form: Any = None, form_key: str = "") ->
         referral, side = services.find_referral(current_user, referral_id)
         if form is not None:
             apply_errors(form, exc)
-        return _render(referral, side, 422, {form_key: form} if form is not None else None)
+        return render_referral(referral, side, 422, {form_key: form} if form is not None else None)
     except (Conflict, Forbidden) as exc:
         db.session.rollback()
         referral, side = services.find_referral(current_user, referral_id)
-        return _render(referral, side, exc.status, error=_conflict_message(exc))
+        return render_referral(referral, side, exc.status, error=_conflict_message(exc))
     db.session.commit()
     return None
 
@@ -172,9 +179,9 @@ def send(referral_id: str) -> Any:
     form = SendForm(prefix="send")
     if not form.validate_on_submit():
         referral, side = services.find_referral(current_user, referral_id)
-        return _render(referral, side, 422, {"send_form": form})
+        return render_referral(referral, side, 422, {"send_form": form})
     justification = form.consent_override_justification.data or None
-    failed = _act(
+    failed = run_action(
         referral_id,
         lambda: services.send(
             current_user,
@@ -196,7 +203,7 @@ def send(referral_id: str) -> Any:
 def assign(referral_id: str) -> Any:
     form = AssignForm(prefix="assign")
     provider = form.provider.data
-    failed = _act(
+    failed = run_action(
         referral_id,
         lambda: services.assign(current_user, referral_id, provider),
         form,
@@ -214,8 +221,8 @@ def cancel(referral_id: str) -> Any:
     form = _cancel_form()
     if not form.validate_on_submit():
         referral, side = services.find_referral(current_user, referral_id)
-        return _render(referral, side, 422, {"cancel_form": form})
-    failed = _act(
+        return render_referral(referral, side, 422, {"cancel_form": form})
+    failed = run_action(
         referral_id,
         lambda: services.cancel(
             current_user, referral_id, form.reason.data, form.note.data or None
@@ -234,7 +241,7 @@ def cancel(referral_id: str) -> Any:
 def accept(referral_id: str) -> Any:
     if not ActionForm(prefix="action").validate_on_submit():
         abort(400)
-    failed = _act(referral_id, lambda: services.accept(current_user, referral_id))
+    failed = run_action(referral_id, lambda: services.accept(current_user, referral_id))
     if failed:
         return failed
     flash(_("Derivación aceptada: su organización asume la atención."), "success")
@@ -246,7 +253,7 @@ def accept(referral_id: str) -> Any:
 def complete(referral_id: str) -> Any:
     if not ActionForm(prefix="action").validate_on_submit():
         abort(400)
-    failed = _act(referral_id, lambda: services.complete(current_user, referral_id))
+    failed = run_action(referral_id, lambda: services.complete(current_user, referral_id))
     if failed:
         return failed
     flash(_("Atención completada."), "success")
@@ -260,8 +267,8 @@ def decline(referral_id: str) -> Any:
     form.reason.choices = codes.get("decline_reason").choices(_locale())
     if not form.validate_on_submit():
         referral, side = services.find_referral(current_user, referral_id)
-        return _render(referral, side, 422, {"decline_form": form})
-    failed = _act(
+        return render_referral(referral, side, 422, {"decline_form": form})
+    failed = run_action(
         referral_id,
         lambda: services.decline(
             current_user, referral_id, form.reason.data, form.note.data or None
@@ -279,27 +286,6 @@ def decline(referral_id: str) -> Any:
         "info",
     )
     return redirect(url_for("referrals.incoming"))
-
-
-@bp.post("/referrals/<referral_id>/admit")
-@requires(Permission.ADMISSION_MANAGE)
-def admit(referral_id: str) -> Any:
-    form = AdmitForm(prefix="admit")
-    if not form.validate_on_submit():
-        referral, side = services.find_referral(current_user, referral_id)
-        return _render(referral, side, 422, {"admit_form": form})
-    payload: dict[str, Any] = {"referral_id": referral_id}
-    if form.admitted_at.data:
-        payload["admitted_at"] = lima_iso(form.admitted_at.data)
-    if form.bed.data:
-        payload["bed"] = form.bed.data
-    if form.planned_stay_days.data:
-        payload["planned_stay_days"] = form.planned_stay_days.data
-    failed = _act(referral_id, lambda: shelters.admit(current_user, payload), form, "admit_form")
-    if failed:
-        return failed
-    flash(_("Ingreso registrado."), "success")
-    return redirect(url_for("shelters.index"))
 
 
 @bp.get("/referrals/<referral_id>/letter")

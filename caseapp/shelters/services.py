@@ -15,6 +15,7 @@ from caseapp.core.db import utcnow
 from caseapp.core.errors import Conflict, NotFound, ValidationFailed
 from caseapp.directory.models import Service
 from caseapp.extensions import db
+from caseapp.referrals import providers
 from caseapp.referrals import rules as referral_rules
 from caseapp.referrals import services as referrals
 from caseapp.referrals.models import Referral
@@ -68,8 +69,8 @@ def admit(actor: User, payload: Any) -> Admission:
             occupancy=occupancy,
             capacity=service.capacity,
         )
-    facts = referrals.referral_facts(referral.screening, referrals.current_consent(referral.case))
-    provider = referrals.service_facts(service, occupancy)
+    facts = providers.referral_facts(referral.screening, referrals.current_consent(referral.case))
+    provider = providers.service_facts(service, occupancy)
     ok, why = referral_rules.eligible(provider, facts)
     if not ok:
         raise Conflict(
@@ -161,3 +162,8 @@ def admissions_of(actor: User, active_only: bool = True) -> list[Admission]:
     rows = list(db.session.scalars(stmt.order_by(Admission.admitted_at.desc())))
     audit.record(actor, "admission.list", object_type="admission", details={"count": len(rows)})
     return rows
+
+
+def admission_for_referral(referral_id: int) -> Admission | None:
+    """The admission made from a referral, if any (shown on the referral's page)."""
+    return db.session.scalar(sa.select(Admission).where(Admission.referral_id == referral_id))

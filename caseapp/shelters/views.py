@@ -17,11 +17,15 @@ from caseapp.core.time import lima_iso
 from caseapp.core.validation import apply_errors
 from caseapp.directory.models import Service
 from caseapp.extensions import db
-from caseapp.referrals.forms import DischargeForm
+from caseapp.referrals import services as referral_services
+from caseapp.referrals.forms import AdmitForm, DischargeForm
+from caseapp.referrals.views import render_referral, run_action
 from caseapp.shelters import services
 from caseapp.shelters.models import occupancy_by_service
 
 bp = Blueprint("shelters", __name__, url_prefix="/shelters")
+#: Admission starts on the referral's page, so its URL lives under /referrals.
+admissions_bp = Blueprint("admissions", __name__)
 
 
 def _page(form: DischargeForm | None = None, status: int = 200, error: str | None = None) -> Any:
@@ -76,4 +80,28 @@ def discharge(admission_id: str) -> Any:
         return _page(form, 409, error=exc.message)
     db.session.commit()
     flash(_("Egreso registrado."), "success")
+    return redirect(url_for("shelters.index"))
+
+
+@admissions_bp.post("/referrals/<referral_id>/admit")
+@requires(Permission.ADMISSION_MANAGE)
+def admit(referral_id: str) -> Any:
+    """Admit from the accepted referral's page; errors show on that page."""
+    form = AdmitForm(prefix="admit")
+    if not form.validate_on_submit():
+        referral, side = referral_services.find_referral(current_user, referral_id)
+        return render_referral(referral, side, 422, {"admit_form": form})
+    payload: dict[str, Any] = {"referral_id": referral_id}
+    if form.admitted_at.data:
+        payload["admitted_at"] = lima_iso(form.admitted_at.data)
+    if form.bed.data:
+        payload["bed"] = form.bed.data
+    if form.planned_stay_days.data:
+        payload["planned_stay_days"] = form.planned_stay_days.data
+    failed = run_action(
+        referral_id, lambda: services.admit(current_user, payload), form, "admit_form"
+    )
+    if failed:
+        return failed
+    flash(_("Ingreso registrado."), "success")
     return redirect(url_for("shelters.index"))

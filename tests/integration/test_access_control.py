@@ -72,7 +72,7 @@ EXPECTED: dict[str, object] = {
     "referrals.accept": {"caseworker", "supervisor"},
     "referrals.complete": {"caseworker", "supervisor"},
     "referrals.decline": {"caseworker", "supervisor"},
-    "referrals.admit": {"caseworker", "supervisor"},
+    "admissions.admit": {"caseworker", "supervisor"},
     "referrals.letter": CASE_ROLES,
     "referrals.consent": CASE_ROLES,
     "shelters.index": {"caseworker", "supervisor"},

@@ -8,12 +8,12 @@ import sqlalchemy as sa
 from caseapp.accounts.models import Organization
 from caseapp.directory.models import Service
 from caseapp.extensions import db
-from caseapp.referrals import services as referrals
+from caseapp.referrals import providers
 from caseapp.referrals.rules import RESIDENTIAL_SERVICE_TYPES
 
 
 def facts_of(service_id: int):
-    return next(f for f, ref in referrals.provider_facts() if ref.id == service_id)
+    return next(f for f, ref in providers.provider_facts() if ref.id == service_id)
 
 
 def a_service(residential: bool = False) -> Service:
@@ -45,7 +45,7 @@ def test_service_and_organization_edits_show_at_the_next_call(db_tx):
 
     service.is_active = False
     db.session.flush()
-    assert all(ref.id != service.id for _, ref in referrals.provider_facts())
+    assert all(ref.id != service.id for _, ref in providers.provider_facts())
 
 
 def test_json_lists_changed_without_the_orm_are_seen_too(db_tx):
