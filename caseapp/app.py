@@ -157,6 +157,9 @@ def init_app(app: Flask) -> None:
     )
     _register_blueprints(app)
     _wire_features()
+    from caseapp.core import transaction
+
+    transaction.install(app)  # the one commit point of every request
 
 
 def _wire_features() -> None:

@@ -58,7 +58,6 @@ def deactivate_user(uuid: str) -> Any:
         db.session.rollback()
         flash(_conflict_message(exc), "error")
         return redirect(url_for("accounts.user_detail", uuid=uuid))
-    db.session.commit()
     flash(
         _(
             "Cuenta desactivada: sus sesiones terminaron y se revocaron %(n)d token(s).",
@@ -81,7 +80,6 @@ def reactivate_user(uuid: str) -> Any:
         db.session.rollback()
         flash(_conflict_message(exc), "error")
         return redirect(url_for("accounts.user_detail", uuid=uuid))
-    db.session.commit()
     flash(_("Cuenta reactivada. Sus tokens anteriores siguen revocados."), "success")
     return redirect(url_for("accounts.user_detail", uuid=uuid))
 
@@ -98,7 +96,6 @@ def revoke_token(uuid: str, token_id: int) -> Any:
         db.session.rollback()
         flash(_conflict_message(exc), "error")
         return redirect(url_for("accounts.user_detail", uuid=uuid))
-    db.session.commit()
     flash(_("Token %(prefix)s… revocado.", prefix=row.prefix), "success")
     return redirect(url_for("accounts.user_detail", uuid=uuid))
 
@@ -124,7 +121,6 @@ def approve_account(uuid: str) -> Any:
             action_form=form,
         ), 422
     user, initial = lifecycle.approve(current_user, uuid)  # another organization's: 404
-    db.session.commit()
     # shown once in this response, never in a flash message (the session cookie is
     # signed, not encrypted)
     return render_template(

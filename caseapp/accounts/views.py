@@ -14,6 +14,7 @@ from caseapp.accounts import lifecycle, services, two_factor
 from caseapp.accounts.forms import LoginForm, PasswordChangeForm, TwoFactorForm, UserCreateForm
 from caseapp.accounts.models import Organization, User
 from caseapp.audit import services as audit
+from caseapp.core import transaction
 from caseapp.core.errors import ValidationFailed
 from caseapp.core.security import Permission, authenticated, public, requires, safe_next
 from caseapp.core.validation import apply_errors
@@ -33,7 +34,7 @@ def login() -> Any:
         result = services.authenticate(
             form.email.data or "", form.password.data or "", request.remote_addr or ""
         )
-        db.session.commit()  # throttle counters are kept whatever the outcome
+        transaction.keep_on_error()  # throttle counters are kept whatever the outcome
         if result.status is services.LoginStatus.OK and result.user is not None:
             user = result.user
             _fresh_session()  # nothing from before sign-in survives
@@ -110,7 +111,7 @@ def two_factor_login() -> Any:
         ok = two_factor.verify(user, form.code.data or "")
         if ok:
             audit.record(user, "auth.2fa_ok", object_type="user", object_id=user.uuid)
-        db.session.commit()  # failures count towards the lock whatever the outcome
+        transaction.keep_on_error()  # failures count towards the lock whatever the outcome
         if ok:
             target = pending.get("next") or None
             _fresh_session()
@@ -140,7 +141,6 @@ def two_factor_setup() -> Any:
         action = request.form.get("action")
         if action == "start" and not two_factor.is_enabled(user):
             two_factor.start_enrolment(user)
-            db.session.commit()
         elif action == "confirm" and not two_factor.is_enabled(user):
             try:
                 recovery_codes = two_factor.confirm_enrolment(user, form.code.data or "")
@@ -148,19 +148,16 @@ def two_factor_setup() -> Any:
                 db.session.rollback()
                 form.code.errors = [_("El código no es válido. Revise la hora del teléfono.")]
                 status = 422
-            else:
-                db.session.commit()
         elif action == "disable" and two_factor.is_enabled(user):
             if two_factor.required_for(user):
                 form.form_errors.append(_("Su rol exige la verificación en dos pasos."))
                 status = 403
             elif not two_factor.verify(user, form.code.data or ""):
-                db.session.commit()
+                transaction.keep_on_error()  # failures count towards the lock
                 form.code.errors = [_("El código no es válido o ya se usó.")]
                 status = 422
             else:
                 two_factor.disable(user)
-                db.session.commit()
                 logout_user()
                 _fresh_session()
                 flash(_("Verificación en dos pasos desactivada. Ingrese de nuevo."), "info")
@@ -185,7 +182,6 @@ def two_factor_setup() -> Any:
 @authenticated
 def logout() -> Any:
     services.logout(current_user._get_current_object())
-    db.session.commit()
     logout_user()
     _fresh_session()
     flash(_("Sesión cerrada."), "info")
@@ -205,7 +201,6 @@ def change_password() -> Any:
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
-            db.session.commit()
             logout_user()
             session.clear()
             flash(
@@ -236,7 +231,6 @@ def users() -> Any:
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
-            db.session.commit()
             if created.is_pending_approval:
                 flash(
                     _(

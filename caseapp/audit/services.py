@@ -122,6 +122,17 @@ def record(
     )
 
 
+def pending(object_type: str, object_id: str) -> list[AuditEvent]:
+    """This transaction's events about one object, not yet chained (they join the chain
+    at commit): unsaved ``AuditEvent`` objects, so a response built before the request's
+    one commit (caseapp/core/transaction.py) can already show them in a history."""
+    return [
+        AuditEvent(**{**event, "details": event["details"]})
+        for event in db.session().info.get(_PENDING, ())
+        if event["object_type"] == object_type and event["object_id"] == str(object_id)
+    ]
+
+
 def pending_count() -> int:
     return len(db.session().info.get(_PENDING, ()))
 

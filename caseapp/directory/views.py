@@ -117,7 +117,6 @@ def edit_service(code: str, service_id: int) -> Any:
             db.session.rollback()
             apply_errors(form, exc)
         else:
-            db.session.commit()
             flash(_("Servicio actualizado."), "success")
             return redirect(url_for("directory.organization", code=code))
     status = 422 if request.method == "POST" else 200

@@ -31,7 +31,6 @@ def create_screening() -> Any:
         json_body(),
     )
     document = screening_document(screening)
-    db.session.commit()
     return jsonify(document), 201
 
 
@@ -40,7 +39,6 @@ def create_screening() -> Any:
 def get_screening(screening_id: str) -> Any:
     screening = screening_services.get_screening(current_user, screening_id)
     document = screening_document(screening)
-    db.session.commit()
     return jsonify(document)
 
 
@@ -52,7 +50,6 @@ def override_screening(screening_id: str) -> Any:
         current_user, screening_id, body.status, body.justification
     )
     document = screening_document(screening)
-    db.session.commit()
     return jsonify(document)
 
 
@@ -63,7 +60,6 @@ def list_cases() -> Any:
     page, per_page = query.page, query.per_page
     rows, total = screening_services.list_cases(current_user, query, page, per_page)
     items = [case_summary(c) for c in rows]
-    db.session.commit()
     return page_response(items, page, per_page, total)
 
 
@@ -72,7 +68,6 @@ def list_cases() -> Any:
 def get_case(case_id: str) -> Any:
     case = screening_services.get_case(current_user, case_id)
     document = case_document(case, screening_services.case_history(case))
-    db.session.commit()
     return jsonify(document)
 
 
@@ -82,7 +77,6 @@ def patch_case(case_id: str) -> Any:
     body = json_body()
     try:
         case = services.update_case(current_user, case_id, body)
-        db.session.commit()  # the history below then includes this change
         document = case_document(case, screening_services.case_history(case))
     except StaleDataError:
         db.session.rollback()

@@ -259,7 +259,6 @@ def new() -> Any:
         screening, _replayed = services.screen_once(
             actor, key, IDEMPOTENCY_ENDPOINT, form.to_payload()
         )
-        db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
         apply_errors(form, page_errors(exc))
@@ -300,7 +299,6 @@ def _render_result(
         override_form=override_form,
         can_override=has_permission(current_user.role, Permission.DETERMINATION_OVERRIDE),
     )
-    db.session.commit()  # the read is audited by get_screening
     return html, status
 
 
@@ -320,7 +318,6 @@ def override(uuid: str) -> Any:
         services.override_determination(
             _actor(), uuid, form.status.data or None, form.justification.data or ""
         )
-        db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
         apply_errors(form, page_errors(exc))
@@ -373,7 +370,6 @@ def cases() -> Any:
         pages=max(1, math.ceil(total / PER_PAGE)),
         args={"search": "1"} if stored else {k: v for k, v in args.items() if v},
     )
-    db.session.commit()  # the listing is audited
     return html
 
 
@@ -383,7 +379,6 @@ def case(uuid: str) -> Any:
     found = screening_services.get_case(_actor(), uuid)
     document = case_document(found, screening_services.case_history(found))
     html = render_template("screening/case.html", doc=document, case=found)
-    db.session.commit()
     return html
 
 
@@ -402,7 +397,6 @@ def _render_edit(case_uuid: str, form: CaseEditForm | None, status: int, notice:
         can_close=has_permission(current_user.role, Permission.CASE_CLOSE),
         notice=notice,
     )
-    db.session.commit()
     return html, status
 
 
@@ -415,7 +409,6 @@ def edit_case(uuid: str) -> Any:
     can_close = has_permission(current_user.role, Permission.CASE_CLOSE)
     try:
         services.update_case(_actor(), uuid, form.to_payload(with_status=can_close))
-        db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
         apply_errors(form, page_errors(exc))

@@ -17,7 +17,6 @@ from caseapp.core.api import api, json_body
 from caseapp.core.contract import parse
 from caseapp.core.security import Permission, requires
 from caseapp.core.time import iso
-from caseapp.extensions import db
 from caseapp.maintenance import retention
 from caseapp.maintenance.contract import LegalHold, LegalHoldRequest
 from caseapp.screening.models import Case
@@ -38,7 +37,6 @@ def set_legal_hold(case_id: str) -> Any:
     body = parse(LegalHoldRequest, json_body())
     case = retention.set_legal_hold(current_user, case_id, body.hold, body.reason)
     document = legal_hold_document(case)
-    db.session.commit()
     return jsonify(document)
 
 

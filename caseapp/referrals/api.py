@@ -11,7 +11,6 @@ from caseapp.core import openapi
 from caseapp.core.api import api, json_body, page_response
 from caseapp.core.contract import parse, query_args
 from caseapp.core.security import Permission, requires
-from caseapp.extensions import db
 from caseapp.referrals import contract, letters, services
 from caseapp.referrals.documents import consent_json, receiving_view, referral_document
 from caseapp.referrals.models import Referral
@@ -29,7 +28,6 @@ def _doc(referral: Referral, side: str) -> dict[str, Any]:
 def record_consent(case_id: str) -> Any:
     consent = services.record_consent(current_user, case_id, json_body())
     document = consent_json(consent)
-    db.session.commit()
     return jsonify(document), 201
 
 
@@ -41,7 +39,6 @@ def list_referrals() -> Any:
     rows, total = services.list_referrals(current_user, filters, page, per_page)
     side = "receiving" if filters.direction == "incoming" else "referring"
     items = [_doc(r, side) for r in rows]
-    db.session.commit()
     return page_response(items, page, per_page, total)
 
 
@@ -50,7 +47,6 @@ def list_referrals() -> Any:
 def get_referral(referral_id: str) -> Any:
     referral, side = services.get_referral(current_user, referral_id)
     document = _doc(referral, side)
-    db.session.commit()
     return jsonify(document)
 
 
@@ -65,7 +61,6 @@ def send_referral(referral_id: str) -> Any:
         risk_notes=body.risk_notes,
     )
     document = referral_document(referral, history=True)
-    db.session.commit()
     return jsonify(document)
 
 
@@ -75,7 +70,6 @@ def assign_referral(referral_id: str) -> Any:
     body = parse(contract.AssignRequest, json_body())
     referral = services.assign(current_user, referral_id, body.provider)
     document = referral_document(referral, history=True)
-    db.session.commit()
     return jsonify(document)
 
 
@@ -84,7 +78,6 @@ def assign_referral(referral_id: str) -> Any:
 def accept_referral(referral_id: str) -> Any:
     referral = services.accept(current_user, referral_id)
     document = receiving_view(referral)
-    db.session.commit()
     return jsonify(document)
 
 
@@ -108,7 +101,6 @@ def decline_referral(referral_id: str) -> Any:
         else None,
     }
     document["gap"] = result.gap
-    db.session.commit()
     return jsonify(document)
 
 
@@ -117,7 +109,6 @@ def decline_referral(referral_id: str) -> Any:
 def complete_referral(referral_id: str) -> Any:
     referral = services.complete(current_user, referral_id)
     document = receiving_view(referral)
-    db.session.commit()
     return jsonify(document)
 
 
@@ -127,7 +118,6 @@ def cancel_referral(referral_id: str) -> Any:
     body = parse(contract.CancelRequest, json_body())
     referral = services.cancel(current_user, referral_id, body.reason, body.note)
     document = referral_document(referral, history=True)
-    db.session.commit()
     return jsonify(document)
 
 
@@ -136,7 +126,6 @@ def cancel_referral(referral_id: str) -> Any:
 def referral_letter(referral_id: str) -> Any:
     referral, _side = services.get_referral(current_user, referral_id)
     html = letters.render_letter(referral)
-    db.session.commit()
     return Response(html, mimetype="text/html")
 
 

@@ -50,7 +50,6 @@ def incoming() -> Any:
     filters = services.ReferralFilters(direction="incoming")
     rows, total = services.list_referrals(current_user, filters, 1, 100)
     items = [receiving_view(r) for r in rows]
-    db.session.commit()
     return render_template("referrals/incoming.html", items=items, total=total)
 
 
@@ -61,7 +60,6 @@ def outgoing() -> Any:
     filters = services.ReferralFilters(direction="outgoing", overdue=overdue)
     rows, total = services.list_referrals(current_user, filters, 1, 100)
     items = [referral_document(r) for r in rows]
-    db.session.commit()
     return render_template("referrals/outgoing.html", items=items, total=total, overdue=overdue)
 
 
@@ -70,7 +68,6 @@ def outgoing() -> Any:
 def escalations() -> Any:
     rows = services.escalation_inbox(current_user)
     items = [referral_document(r) for r in rows]
-    db.session.commit()
     return render_template("referrals/escalations.html", items=items)
 
 
@@ -133,7 +130,6 @@ def render_referral(
 def detail(referral_id: str) -> Any:
     referral, side = services.get_referral(current_user, referral_id)
     page = render_referral(referral, side)
-    db.session.commit()
     return page
 
 
@@ -151,7 +147,6 @@ def run_action(referral_id: str, action: Any, form: Any = None, form_key: str = 
         db.session.rollback()
         referral, side = services.find_referral(current_user, referral_id)
         return render_referral(referral, side, exc.status, error=_conflict_message(exc))
-    db.session.commit()
     return None
 
 
@@ -293,7 +288,6 @@ def decline(referral_id: str) -> Any:
 def letter(referral_id: str) -> Any:
     referral, _side = services.get_referral(current_user, referral_id)
     html = letters.render_letter(referral)
-    db.session.commit()
     return Response(html, mimetype="text/html")
 
 
@@ -330,7 +324,6 @@ def consent(case_id: str) -> Any:
             apply_errors(form, exc)
             status = 422
         else:
-            db.session.commit()
             flash(
                 _("Consentimiento retirado: se anularon las derivaciones pendientes.")
                 if recorded.is_withdrawal
@@ -341,7 +334,6 @@ def consent(case_id: str) -> Any:
     elif request.method == "POST":
         status = 422
     current = consent_json(services.current_consent(case))
-    db.session.commit()
     return render_template(
         "referrals/consent.html", form=form, case=case, current=current, referrals=referrals
     ), status

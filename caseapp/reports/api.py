@@ -11,7 +11,6 @@ from flask_login import current_user
 from caseapp.core import openapi
 from caseapp.core.api import api
 from caseapp.core.security import Permission, requires
-from caseapp.extensions import db
 from caseapp.reports import estimates, exports, services
 from caseapp.reports.contract import EstimateQuery, EstimateReport, VictimsReport
 
@@ -31,7 +30,6 @@ def _run(
 ) -> Response:
     params = services.parse_params(request.args, spec)
     doc = build(current_user, params)
-    db.session.commit()  # the report.read audit event
     return respond(doc, kind, params.fmt, basename)
 
 
@@ -69,7 +67,6 @@ def report_occupancy() -> Any:
 @requires(Permission.REPORTS_VIEW)
 def report_estimate() -> Any:
     doc = estimates.estimate_report(current_user, estimates.parse_params(request.args))
-    db.session.commit()  # the report.read audit event
     return jsonify(doc)
 
 
@@ -78,7 +75,6 @@ def report_estimate() -> Any:
 def report_export(layout: str) -> Any:
     params = services.parse_params(request.args, services.LAYOUT)
     doc = services.export_layout(current_user, layout, params)
-    db.session.commit()
     return respond(doc, "layout", params.fmt, f"ruta-{layout}")
 
 

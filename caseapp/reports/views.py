@@ -18,7 +18,6 @@ from caseapp.core import codes
 from caseapp.core.errors import ValidationFailed
 from caseapp.core.i18n import locale
 from caseapp.core.security import Permission, requires
-from caseapp.extensions import db
 from caseapp.reports import charts, exports, forms, layouts, services
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -66,7 +65,6 @@ def _run(form: Any, report: str) -> tuple[dict[str, Any] | None, int, dict[str, 
         form.form_errors.extend(f"{name}: {'; '.join(msgs)}" for name, msgs in exc.fields.items())
         return None, 422, {}
     doc = build(current_user, params)
-    db.session.commit()  # the report.read audit event
     return doc, 200, args
 
 
@@ -146,7 +144,6 @@ def overlap() -> Any:
         from caseapp.reports import estimate_views
 
         estimate = estimate_views.section(current_user, args, request.args, doc)
-        db.session.commit()  # the estimate's report.read audit event
         status = 422 if estimate.errors else status
     return render_template(
         "reports/overlap.html",
@@ -272,7 +269,6 @@ def download(report: str) -> Any:
     spec, build, basename = REPORTS[report]
     params = services.parse_params(request.args, spec)
     doc = build(current_user, params)
-    db.session.commit()
     return exports.file_response(doc, report, params.fmt, basename)
 
 
@@ -281,5 +277,4 @@ def download(report: str) -> Any:
 def export_layout(layout: str) -> Any:
     params = services.parse_params(request.args, services.LAYOUT)
     doc = services.export_layout(current_user, layout, params)
-    db.session.commit()
     return exports.file_response(doc, "layout", params.fmt, f"ruta-{layout}")

@@ -226,7 +226,9 @@ def get_case(actor: User, case_uuid: str) -> Case:
 
 
 def case_history(case: Case) -> list[AuditEvent]:
-    return list(
+    """The case's audited changes, oldest first, including this request's own (written
+    when the request commits)."""
+    stored = list(
         db.session.scalars(
             sa.select(AuditEvent)
             .where(
@@ -237,6 +239,8 @@ def case_history(case: Case) -> list[AuditEvent]:
             .order_by(AuditEvent.seq)
         )
     )
+    unsaved = [e for e in audit.pending("case", case.uuid) if not e.action.endswith(".read")]
+    return stored + unsaved
 
 
 #: the validated filters of a case list (``GET /api/v1/cases``, the cases page)

@@ -43,7 +43,6 @@ def _referral_uuid(admission: AdmissionRecord) -> str:
 def create_admission() -> Any:
     admission = shelters.admit(current_user, json_body())
     document = admission_json(admission)
-    db.session.commit()
     return jsonify(document), 201
 
 
@@ -52,7 +51,6 @@ def create_admission() -> Any:
 def discharge_admission(admission_id: str) -> Any:
     admission = shelters.discharge(current_user, admission_id, json_body())
     document = admission_json(admission)
-    db.session.commit()
     return jsonify(document)
 
 

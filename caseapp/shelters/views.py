@@ -53,7 +53,6 @@ def _page(form: DischargeForm | None = None, status: int = 200, error: str | Non
 @requires(Permission.ADMISSION_MANAGE)
 def index() -> Any:
     page = _page()
-    db.session.commit()
     return page
 
 
@@ -78,7 +77,6 @@ def discharge(admission_id: str) -> Any:
     except Conflict as exc:
         db.session.rollback()
         return _page(form, 409, error=exc.message)
-    db.session.commit()
     flash(_("Egreso registrado."), "success")
     return redirect(url_for("shelters.index"))
 
