@@ -29,7 +29,7 @@ from caseapp.directory.geo import region_distance_km
 from caseapp.directory.hours import LIMA, parse_hours
 from caseapp.directory.rules import ProviderFacts
 
-RULE_VERSION = "2026.1"
+RULE_VERSION = "2026.2"
 
 # --------------------------------------------------------------------------- vocabulary
 MANDATORY = "mandatory"
@@ -89,7 +89,8 @@ class ReferralFacts:
 
     ``identified_at`` is the reference for due times and opening hours.
     ``consent_service_types``: ``None`` when no consent is recorded, ``{"all"}`` for every
-    proposed referral, otherwise the listed service types. Only E2's consulate looks at it.
+    proposed referral, otherwise the listed service types. Only E2 looks at it (the
+    consulate; Migraciones and IOM for an asylum seeker).
     """
 
     status: str
@@ -605,11 +606,13 @@ def rule_e1_victim_assistance(plan: _PlanBuilder) -> None:
 
 
 def rule_e2_foreign(plan: _PlanBuilder) -> None:
-    """E2: foreigner → Migraciones and IOM; asylum → CEPR, NEVER a consulate.
+    """E2: foreigner → Migraciones and IOM; asylum → CEPR and ACNUR, NEVER a consulate.
 
-    A recorded asylum claim also triggers E2 when the nationality is unknown. Otherwise a
-    consulate only with explicit consent: the scope must list ``consulate`` ("all" is not
-    explicit enough to tell a person's State where they are).
+    A recorded asylum claim also triggers E2 when the nationality is unknown. For an asylum
+    seeker or refugee, Migraciones and IOM are proposed only when the consent scope names
+    them (no return assistance while a claim is pending; "all" is not explicit enough).
+    Otherwise a consulate only with explicit consent: the scope must list ``consulate``
+    ("all" is not explicit enough to tell a person's State where they are).
     """
     facts = plan.facts
     asylum = "asylum_seeker" in facts.tags
@@ -617,30 +620,7 @@ def rule_e2_foreign(plan: _PlanBuilder) -> None:
         return
     nat = ", ".join(facts.nationality) or "nacionalidad no registrada"
     nat_en = ", ".join(facts.nationality) or "nationality not recorded"
-    plan.propose(
-        "E2",
-        "migration_migraciones",
-        RECOMMENDED,
-        Reason(
-            "e2_foreign_migraciones",
-            f"E2 — Persona extranjera ({nat}): se recomienda Migraciones para regularización "
-            "o residencia humanitaria y exoneración de multas.",
-            f"E2 — Foreign national ({nat_en}): Migraciones is recommended for "
-            "regularisation or humanitarian residence and a fine waiver.",
-        ),
-    )
-    plan.propose(
-        "E2",
-        "iom",
-        RECOMMENDED,
-        Reason(
-            "e2_foreign_iom",
-            f"E2 — Persona extranjera ({nat}): se recomienda la Organización Internacional "
-            "para las Migraciones (OIM).",
-            f"E2 — Foreign national ({nat_en}): the International Organization for Migration "
-            "(IOM) is recommended.",
-        ),
-    )
+    consent = facts.consent_service_types or frozenset()
     if asylum:
         plan.propose(
             "E2",
@@ -655,8 +635,29 @@ def rule_e2_foreign(plan: _PlanBuilder) -> None:
                 "recommended. Never referred to or reported to their country's consulate.",
             ),
         )
+        plan.propose(
+            "E2",
+            "unhcr",
+            RECOMMENDED,
+            Reason(
+                "e2_asylum_unhcr",
+                "E2 — Solicitante de refugio o persona refugiada: se recomienda el ACNUR "
+                "(Agencia de la ONU para los Refugiados) o sus socios.",
+                "E2 — Asylum seeker or refugee: UNHCR (the UN Refugee Agency) or its "
+                "partners are recommended.",
+            ),
+        )
+    if not asylum or "migration_migraciones" in consent:
+        plan.propose(
+            "E2",
+            "migration_migraciones",
+            RECOMMENDED,
+            _e2_migraciones_reason(asylum, nat, nat_en),
+        )
+    if not asylum or "iom" in consent:
+        plan.propose("E2", "iom", RECOMMENDED, _e2_iom_reason(asylum, nat, nat_en))
+    if asylum:
         return
-    consent = facts.consent_service_types or frozenset()
     if CONSULATE_CONSENT_SCOPE in consent:
         plan.propose(
             "E2",
@@ -670,6 +671,44 @@ def rule_e2_foreign(plan: _PlanBuilder) -> None:
                 "their consulate: their country's consulate is proposed.",
             ),
         )
+
+
+def _e2_migraciones_reason(asylum: bool, nat: str, nat_en: str) -> Reason:
+    if asylum:
+        return Reason(
+            "e2_asylum_migraciones_explicit_consent",
+            f"E2 — Solicitante de refugio ({nat}) que consintió expresamente la derivación a "
+            "Migraciones: se propone Migraciones.",
+            f"E2 — Asylum seeker ({nat_en}) who explicitly consented to a referral to "
+            "Migraciones: Migraciones is proposed.",
+        )
+    return Reason(
+        "e2_foreign_migraciones",
+        f"E2 — Persona extranjera ({nat}): se recomienda Migraciones para regularización "
+        "o residencia humanitaria y exoneración de multas.",
+        f"E2 — Foreign national ({nat_en}): Migraciones is recommended for "
+        "regularisation or humanitarian residence and a fine waiver.",
+    )
+
+
+def _e2_iom_reason(asylum: bool, nat: str, nat_en: str) -> Reason:
+    if asylum:
+        return Reason(
+            "e2_asylum_iom_explicit_consent",
+            f"E2 — Solicitante de refugio ({nat}) que consintió expresamente la derivación a "
+            "la OIM: se propone la Organización Internacional para las Migraciones (OIM); "
+            "no se ofrece retorno mientras la solicitud esté en trámite.",
+            f"E2 — Asylum seeker ({nat_en}) who explicitly consented to a referral to IOM: "
+            "the International Organization for Migration (IOM) is proposed; no return "
+            "assistance while the claim is pending.",
+        )
+    return Reason(
+        "e2_foreign_iom",
+        f"E2 — Persona extranjera ({nat}): se recomienda la Organización Internacional "
+        "para las Migraciones (OIM).",
+        f"E2 — Foreign national ({nat_en}): the International Organization for Migration "
+        "(IOM) is recommended.",
+    )
 
 
 def rule_e3_labour(plan: _PlanBuilder) -> None:

@@ -134,6 +134,8 @@ DIRECTORY: tuple[ProviderFacts, ...] = (
     prov("OIM-LIM", "iom", LIM),
     prov("OIM-TUM", "iom", TUM),
     prov("CEPR-LIM", "refugee_cepr", LIM),
+    prov("ACNUR-LIM", "unhcr", LIM, serves=frozenset({"asylum_seeker"})),
+    prov("ACNUR-TUM", "unhcr", TUM, serves=frozenset({"asylum_seeker"})),
     prov("CONS-VEN", "consulate", LIM, nationalities=("VEN",)),
     prov("CONS-COL", "consulate", LIM, nationalities=("COL",)),
     shelter("ONG-REF-LIM-W", "ngo_shelter", LIM, sexes="F", **ADULTS),
@@ -319,9 +321,10 @@ ROWS: list[Row] = [
             "mimp_upe": (M, "UPE-LIM"),
             "prosecutor_trafficking": (M, "FIS-LIM"),
             "car_general": (R, "CARG-LIM-M"),
-            "migration_migraciones": (R, "MIGRA-LIM"),
-            "iom": (R, "OIM-LIM"),
+            "migration_migraciones": (R, "MIGRA-LIM"),  # C4 (unaccompanied child)
+            "iom": (R, "OIM-LIM"),  # C4
             "refugee_cepr": (R, "CEPR-LIM"),
+            "unhcr": (R, "ACNUR-LIM"),
         },
         gaps=frozenset({"no_specialized_shelter_boys"}),
     ),
@@ -482,7 +485,8 @@ ROWS: list[Row] = [
         ADULT_BASE_MDD,
     ),
     Row(
-        "asylum-seeking Venezuelan woman -> CEPR, never consulate (even with explicit consent)",
+        "asylum-seeking Venezuelan woman -> CEPR and ACNUR, never consulate (even with "
+        "explicit consent), no Migraciones or IOM under consent 'all'",
         woman(
             extra=frozenset({"foreign", "asylum_seeker"}),
             nationality=("VEN",),
@@ -493,9 +497,8 @@ ROWS: list[Row] = [
             "legal_aid_minjusdh": (R, "MINJUS-TUM"),
             "prosecutor_trafficking": (R, "FIS-LOR"),  # Iquitos is nearer Tumbes than Lima
             "cem": (R, "CEM-LIM"),
-            "migration_migraciones": (R, "MIGRA-TUM"),
-            "iom": (R, "OIM-TUM"),
             "refugee_cepr": (R, "CEPR-LIM"),
+            "unhcr": (R, "ACNUR-TUM"),
         },
     ),
     Row(
@@ -533,13 +536,12 @@ ROWS: list[Row] = [
         only=True,
     ),
     Row(
-        "foreign man of unknown nationality seeking asylum -> E2 still applies, CEPR",
+        "foreign man of unknown nationality seeking asylum -> E2 still applies, CEPR, ACNUR",
         person({"adult", "male", "asylum_seeker"}, age_years=40, sex="M", nationality=()),
         {
             **ADULT_BASE_MDD,
-            "migration_migraciones": (R, "MIGRA-MDD"),
-            "iom": (R, "OIM-LIM"),
             "refugee_cepr": (R, "CEPR-LIM"),
+            "unhcr": (R, "ACNUR-LIM"),
         },
     ),
     Row(
@@ -632,7 +634,7 @@ def test_referral_table(row: Row) -> None:
         assert got == row.proposals
     assert {g.code for g in plan.gaps} == row.gaps
     assert {a.code for a in plan.alerts} == row.alerts
-    assert plan.rule_version == RULE_VERSION == "2026.1"
+    assert plan.rule_version == RULE_VERSION == "2026.2"
     assert len({p.service_type for p in plan.proposals}) == len(plan.proposals)
 
 
@@ -740,7 +742,7 @@ def test_merged_proposal_keeps_both_rules_reasons() -> None:
 
 def test_plan_serializes_to_the_api_shape() -> None:
     plan = plan_referrals(boy(region=LOR, at=SATURDAY_23), DIRECTORY, COORDS).as_dict()
-    assert plan["rule_version"] == "2026.1"
+    assert plan["rule_version"] == "2026.2"
     first = plan["proposals"][0]  # type: ignore[index]
     assert first["provider"] == {"code": "UPE-LOR", "name": "UPE-LOR", "region": LOR}
     assert first["due_at"] == "2026-03-15T23:00:00-05:00"
@@ -1091,8 +1093,8 @@ REAL_COORDS = parse_region_coords(_read("regions.csv"))
 
 
 def test_demo_directory_parses_completely() -> None:
-    assert len(REAL_DIRECTORY) == 224
-    assert len({p.code for p in REAL_DIRECTORY}) == 224
+    assert len(REAL_DIRECTORY) == 227
+    assert len({p.code for p in REAL_DIRECTORY}) == 227
     assert len(REAL_COORDS) == 26
     assert all(p.region in REAL_COORDS for p in REAL_DIRECTORY)
     residential = [p for p in REAL_DIRECTORY if p.is_residential]
@@ -1174,7 +1176,8 @@ REAL_ROWS: list[Row] = [
         only=True,
     ),
     Row(
-        "demo: asylum-seeking Venezuelan woman in Tumbes -> CEPR-LIM, never consulate",
+        "demo: asylum-seeking Venezuelan woman in Tumbes -> CEPR-LIM and ACNUR-TUM, never "
+        "consulate, no Migraciones or IOM without consent naming them",
         woman(
             extra=frozenset({"foreign", "asylum_seeker"}),
             nationality=("VEN",),
@@ -1184,8 +1187,9 @@ REAL_ROWS: list[Row] = [
         ),
         {
             "refugee_cepr": (R, "CEPR-LIM"),
-            "migration_migraciones": (R, "MIGRA-TUM"),
-            "iom": (R, "OIM-TUM"),
+            "unhcr": (R, "ACNUR-TUM"),
+            "migration_migraciones": None,  # type: ignore[dict-item]
+            "iom": None,  # type: ignore[dict-item]
             "ngo_shelter": (R, "ONG-REF-TUM-W"),
             "consulate": None,  # type: ignore[dict-item]
         },

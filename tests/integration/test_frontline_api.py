@@ -1,0 +1,24 @@
+"""Issue 14 (frontline corrections) through the API: one test per reported situation."""
+
+from __future__ import annotations
+
+import copy
+
+from tests.integration.test_referral_lifecycle import MARIA
+
+
+def _referrals(doc):
+    return {r["service_type"]: r for r in doc["referrals"]}
+
+
+def test_asylum_seeker_is_proposed_cepr_and_acnur_not_migraciones_or_iom(api):
+    body = copy.deepcopy(MARIA)
+    body["person"]["migration_status"] = "asylum_seeker"
+    body["consent"] = {"given": True, "scope": ["all"], "method": "verbal"}
+    resp = api("screener", "PNP-TRATA-LIM").post("/api/v1/screenings", json=body)
+    assert resp.status_code == 201, resp.json
+    got = _referrals(resp.json)
+    assert got["unhcr"]["provider"]["code"] == "ACNUR-LIM"
+    assert got["refugee_cepr"]["provider"]["code"] == "CEPR-LIM"
+    assert "migration_migraciones" not in got and "iom" not in got
+    assert "consulate" not in got

@@ -1,0 +1,69 @@
+"""Issue 14 (frontline corrections): one test per reported situation, named after it.
+
+Uses the fixture directory and helpers of tests/unit/test_referral_rules.py, plus the
+ACNUR offices of the spec's directory.
+"""
+
+from __future__ import annotations
+
+from caseapp.referrals.rules import ReferralPlan, plan_referrals
+from tests.unit.test_referral_rules import (
+    COORDS,
+    DIRECTORY,
+    TUM,
+    woman,
+)
+
+WITH_ACNUR = DIRECTORY  # the fixture directory has ACNUR-LIM and ACNUR-TUM
+
+
+def _types(plan: ReferralPlan) -> dict[str, str | None]:
+    return {p.service_type: p.provider.code if p.provider else None for p in plan.proposals}
+
+
+# --- item 9: asylum seekers -> CEPR and ACNUR; Migraciones/IOM only when consent names them
+
+
+def test_asylum_seeker_gets_cepr_and_acnur_not_migraciones_or_iom_automatically() -> None:
+    facts = woman(
+        extra=frozenset({"foreign", "asylum_seeker"}),
+        nationality=("VEN",),
+        region=TUM,
+        consent_service_types=frozenset({"all"}),
+    )
+    got = _types(plan_referrals(facts, WITH_ACNUR, COORDS))
+    assert got["refugee_cepr"] == "CEPR-LIM"
+    assert got["unhcr"] == "ACNUR-TUM"
+    assert "migration_migraciones" not in got
+    assert "iom" not in got
+    assert "consulate" not in got
+
+
+def test_asylum_seeker_with_consent_naming_migraciones_and_iom_gets_them() -> None:
+    facts = woman(
+        extra=frozenset({"foreign", "asylum_seeker"}),
+        nationality=("VEN",),
+        region=TUM,
+        consent_service_types=frozenset({"migration_migraciones", "iom", "consulate"}),
+    )
+    got = _types(plan_referrals(facts, WITH_ACNUR, COORDS))
+    assert got["migration_migraciones"] == "MIGRA-TUM"
+    assert got["iom"] == "OIM-TUM"
+    assert {"refugee_cepr", "unhcr"} <= set(got)
+    assert "consulate" not in got
+
+
+def test_foreigner_not_seeking_asylum_gets_no_acnur() -> None:
+    facts = woman(extra=frozenset({"foreign"}), nationality=("VEN",), region=TUM)
+    got = _types(plan_referrals(facts, WITH_ACNUR, COORDS))
+    assert got["migration_migraciones"] == "MIGRA-TUM" and got["iom"] == "OIM-TUM"
+    assert "unhcr" not in got and "refugee_cepr" not in got
+
+
+def test_acnur_offices_are_in_the_demo_directory_as_unhcr() -> None:
+    from caseapp.core import codes
+    from tests.unit.test_referral_rules import REAL_DIRECTORY
+
+    assert "unhcr" in codes.SERVICE_TYPE
+    acnur = {p.code for p in REAL_DIRECTORY if p.service_type == "unhcr"}
+    assert acnur == {"ACNUR-LIM", "ACNUR-TUM", "ACNUR-TAC"}
