@@ -732,12 +732,16 @@ def rule_e3_labour(plan: _PlanBuilder) -> None:
 
 
 def rule_e4_health(plan: _PlanBuilder, *, needs_only: bool) -> None:
-    """E4: sexual purpose, pregnancy, ``medical`` need or abuse indicator → MINSA."""
+    """E4: sexual purpose, organ removal, pregnancy, ``medical`` need or abuse indicator →
+    MINSA. Organ removal also raises the alert ``urgent_medical_care``."""
     facts = plan.facts
     triggers: list[tuple[str, str]] = []
+    organ_removal = not needs_only and "organ_removal" in facts.purposes
     if not needs_only:
         if facts.purposes & SEXUAL_PURPOSES:
             triggers.append(("finalidad de explotación sexual", "sexual exploitation purpose"))
+        if organ_removal:
+            triggers.append(("finalidad de extracción de órganos", "organ removal purpose"))
         if facts.pregnant:
             triggers.append(("embarazo", "pregnancy"))
     if "medical" in facts.needs:
@@ -762,6 +766,17 @@ def rule_e4_health(plan: _PlanBuilder, *, needs_only: bool) -> None:
             f"E4 — {en[0].upper() + en[1:]}: care at a health facility (MINSA) is recommended.",
         ),
     )
+    if organ_removal:
+        plan.alert(
+            Alert(
+                "urgent_medical_care",
+                "E4 — Finalidad de extracción de órganos: se necesita atención médica "
+                "urgente; acompañe a la persona a un establecimiento de salud sin esperar "
+                "las demás derivaciones.",
+                "E4 — Organ removal purpose: urgent medical care is needed; take the person "
+                "to a health facility without waiting for the other referrals.",
+            )
+        )
 
 
 def rule_e5_interpreter(plan: _PlanBuilder) -> None:

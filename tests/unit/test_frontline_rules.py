@@ -11,6 +11,8 @@ from tests.unit.test_referral_rules import (
     COORDS,
     DIRECTORY,
     TUM,
+    girl,
+    man,
     woman,
 )
 
@@ -67,3 +69,25 @@ def test_acnur_offices_are_in_the_demo_directory_as_unhcr() -> None:
     assert "unhcr" in codes.SERVICE_TYPE
     acnur = {p.code for p in REAL_DIRECTORY if p.service_type == "unhcr"}
     assert acnur == {"ACNUR-LIM", "ACNUR-TUM", "ACNUR-TAC"}
+
+
+# --- item 10: organ removal -> health referral and urgent medical care alert
+
+
+def test_organ_removal_gets_a_health_referral_and_urgent_medical_care_alert() -> None:
+    plan = plan_referrals(man(purposes=frozenset({"organ_removal"})), WITH_ACNUR, COORDS)
+    health = plan.proposal_for("health_minsa")
+    assert health is not None and health.provider is not None
+    assert health.provider.code == "MINSA-MDD"
+    assert any(
+        "extracción de órganos" in r.es.lower() and "organ removal" in r.en.lower()
+        for r in health.reasons
+    )
+    alert = next(a for a in plan.alerts if a.code == "urgent_medical_care")
+    assert "urgente" in alert.es and "urgent" in alert.en
+
+
+def test_organ_removal_child_also_gets_health_and_the_alert() -> None:
+    plan = plan_referrals(girl(purposes=frozenset({"organ_removal"})), WITH_ACNUR, COORDS)
+    assert plan.proposal_for("health_minsa") is not None
+    assert "urgent_medical_care" in {a.code for a in plan.alerts}

@@ -563,6 +563,12 @@ ROWS: list[Row] = [
         {**ADULT_BASE_MDD, "cem": (R, "CEM-MDD"), "health_minsa": (R, "MINSA-MDD")},
     ),
     Row(
+        "organ removal -> health (E4) and alert urgent_medical_care",
+        man(purposes=frozenset({"organ_removal"})),
+        {**ADULT_BASE_MDD, "health_minsa": (R, "MINSA-MDD")},
+        alerts=frozenset({"urgent_medical_care"}),
+    ),
+    Row(
         "physical abuse indicator -> health (E4)",
         man(indicators=frozenset({"physical_abuse"})),
         {**ADULT_BASE_MDD, "health_minsa": (R, "MINSA-MDD")},
