@@ -62,6 +62,21 @@ GENDER_DIVERSE_IDENTITIES = codes.TRANSGENDER_IDENTITIES | {"non_conforming"}
 #: Residential eligibility uses gender identity for transgender people (§3 A3).
 _SEX_FROM_GENDER_IDENTITY = {"trans_feminine": "F", "trans_masculine": "M"}
 
+#: E7: which referral types answer a recorded need. A need none of whose types is
+#: proposed (by its own rule or by E7) gets the gap ``no_service_for_need``. ``legal`` is
+#: proposed by E7 itself when A1 did not; ``protection`` is met by the UPE (C1) or UDAVIT
+#: (E1); ``interpreter`` is answered by E5 (alert and language on every referral);
+#: ``family_tracing``, ``documentation``, ``financial``, ``education`` and ``employment``
+#: have no service type in the directory, so they always become gaps.
+NEED_SERVICE_TYPES: Mapping[str, frozenset[str]] = {
+    "shelter": RESIDENTIAL_SERVICE_TYPES,
+    "medical": frozenset({"health_minsa"}),
+    "psychological": frozenset({"cem", "ngo_services"}),
+    "legal": frozenset({"legal_aid_minjusdh"}),
+    "protection": frozenset({"mimp_upe", "udavit"}),
+    "return_assistance": frozenset({"iom"}),
+}
+
 MANDATORY_DUE = timedelta(hours=24)
 RECOMMENDED_DUE = timedelta(hours=72)
 #: "Out of hours" for the 24/7 tie-break: outside the public administration's usual
@@ -154,6 +169,8 @@ class Gap:
     es: str
     en: str
     next_opening: datetime | None = None
+    #: The recorded need left unmet (E7 ``no_service_for_need``); one gap per need.
+    need: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -164,6 +181,8 @@ class Gap:
         }
         if self.next_opening is not None:
             data["next_opening"] = self.next_opening.isoformat()
+        if self.need is not None:
+            data["need"] = self.need
         return data
 
 
@@ -264,6 +283,7 @@ def plan_referrals(
     rule_e4_health(plan, needs_only=not full_rules)
     rule_e5_interpreter(plan)
     rule_e6_psychological(plan)
+    rule_e7_every_need_answered(plan)
     return plan.build()
 
 
@@ -856,6 +876,70 @@ def rule_e6_psychological(plan: _PlanBuilder) -> None:
         )
 
 
+def rule_e7_every_need_answered(plan: _PlanBuilder) -> None:
+    """E7: every recorded need yields at least one referral or a gap.
+
+    ``return_assistance`` → IOM for a foreigner not seeking asylum; ``legal`` → public
+    legal aid when A1 did not propose it. Any need still without a referral of one of its
+    types (:data:`NEED_SERVICE_TYPES`) gets the gap ``no_service_for_need`` naming it. A
+    referral without a provider counts: its own gap already explains why.
+    """
+    facts = plan.facts
+    foreign_no_asylum = "foreign" in facts.tags and "asylum_seeker" not in facts.tags
+    if "return_assistance" in facts.needs and foreign_no_asylum:
+        plan.propose(
+            "E7",
+            "iom",
+            RECOMMENDED,
+            Reason(
+                "e7_return_assistance_iom",
+                "E7 — Necesidad de retorno a su lugar de origen (persona extranjera que no "
+                "solicita refugio): se recomienda la OIM para el retorno voluntario.",
+                "E7 — Return assistance need (foreign national not seeking asylum): IOM is "
+                "recommended for assisted voluntary return.",
+            ),
+        )
+    if "legal" in facts.needs and plan.proposal("legal_aid_minjusdh") is None:
+        plan.propose(
+            "E7",
+            "legal_aid_minjusdh",
+            RECOMMENDED,
+            Reason(
+                "e7_legal_need_legal_aid",
+                "E7 — Necesidad de orientación y defensa legal: se recomienda la defensa "
+                "pública de víctimas (MINJUSDH).",
+                "E7 — Legal assistance need: public legal aid for victims (MINJUSDH) is "
+                "recommended.",
+            ),
+        )
+    proposed = plan.proposed_types()
+    for need in sorted(facts.needs):
+        if need == "interpreter":
+            continue  # answered by E5
+        if proposed & NEED_SERVICE_TYPES.get(need, frozenset()):
+            continue
+        need_es, need_en = _label(codes.NEED, need)
+        why_es = why_en = ""
+        if need == "return_assistance":
+            if "asylum_seeker" in facts.tags:
+                why_es = " (no se ofrece retorno mientras haya una solicitud de refugio)"
+                why_en = " (no return assistance while an asylum claim is pending)"
+            else:
+                why_es = " (la OIM asiste el retorno de personas extranjeras)"
+                why_en = " (IOM assists the return of foreign nationals)"
+        plan.gap(
+            Gap(
+                "no_service_for_need",
+                None,
+                f"E7 — Ningún servicio del directorio responde a la necesidad registrada "
+                f"«{need_es}»{why_es}; debe atenderse por otros medios.",
+                f"E7 — No service in the directory meets the recorded need "
+                f"“{need_en}”{why_en}; it must be met by other means.",
+                need=need,
+            )
+        )
+
+
 # ===================================================================== PROVIDER CHOICE
 def eligible(provider: ProviderFacts, facts: ReferralFacts) -> tuple[bool, str | None]:
     """Whether the provider's eligibility accepts the person (capacity is separate).
@@ -1008,7 +1092,7 @@ class _PlanBuilder:
     region_coords: Mapping[str, tuple[float, float]]
     interpreter_language: str | None = None
     _drafts: dict[str, _Draft] = field(default_factory=dict)
-    _gaps: dict[tuple[str, str | None], Gap] = field(default_factory=dict)
+    _gaps: dict[tuple[str, str | None, str | None], Gap] = field(default_factory=dict)
     _alerts: dict[str, Alert] = field(default_factory=dict)
 
     def propose(
@@ -1078,8 +1162,11 @@ class _PlanBuilder:
     def has_proposals(self) -> bool:
         return bool(self._drafts)
 
+    def proposed_types(self) -> frozenset[str]:
+        return frozenset(self._drafts)
+
     def gap(self, gap: Gap) -> None:
-        self._gaps.setdefault((gap.code, gap.service_type), gap)
+        self._gaps.setdefault((gap.code, gap.service_type, gap.need), gap)
 
     def attach_gap(self, service_type: str, gap: Gap) -> None:
         """Record a gap and show it on the referral when that referral has a provider."""

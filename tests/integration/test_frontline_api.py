@@ -22,3 +22,14 @@ def test_asylum_seeker_is_proposed_cepr_and_acnur_not_migraciones_or_iom(api):
     assert got["refugee_cepr"]["provider"]["code"] == "CEPR-LIM"
     assert "migration_migraciones" not in got and "iom" not in got
     assert "consulate" not in got
+
+
+def test_adult_man_needing_return_gets_gap_no_service_for_need(api):
+    body = copy.deepcopy(MARIA)
+    body["person"].update(sex="M", nationality=["PER"], migration_status="regular")
+    body["needs"] = ["return_assistance"]
+    resp = api("screener", "PNP-TRATA-LIM").post("/api/v1/screenings", json=body)
+    assert resp.status_code == 201, resp.json
+    gaps = [g for g in resp.json["gaps"] if g["code"] == "no_service_for_need"]
+    assert len(gaps) == 1 and gaps[0]["service_type"] is None
+    assert "Retorno a su lugar de origen" in gaps[0]["es"]

@@ -6,10 +6,14 @@ ACNUR offices of the spec's directory.
 
 from __future__ import annotations
 
-from caseapp.referrals.rules import ReferralPlan, plan_referrals
+import pytest
+
+from caseapp.core import codes
+from caseapp.referrals.rules import NEED_SERVICE_TYPES, ReferralPlan, plan_referrals
 from tests.unit.test_referral_rules import (
     COORDS,
     DIRECTORY,
+    FOREIGN,
     TUM,
     girl,
     man,
@@ -91,3 +95,55 @@ def test_organ_removal_child_also_gets_health_and_the_alert() -> None:
     plan = plan_referrals(girl(purposes=frozenset({"organ_removal"})), WITH_ACNUR, COORDS)
     assert plan.proposal_for("health_minsa") is not None
     assert "urgent_medical_care" in {a.code for a in plan.alerts}
+
+
+# --- item 7: every recorded need yields a referral or a gap (E7)
+
+
+def test_return_need_of_adult_peruvian_man_yields_gap_no_service_for_need() -> None:
+    plan = plan_referrals(man(needs=frozenset({"return_assistance"})), WITH_ACNUR, COORDS)
+    gap = next(g for g in plan.gaps if g.code == "no_service_for_need")
+    assert "Retorno a su lugar de origen" in gap.es and "Return assistance" in gap.en
+    assert gap.need == "return_assistance"
+
+
+def test_return_need_of_foreigner_not_seeking_asylum_goes_to_iom() -> None:
+    facts = man(
+        extra=FOREIGN, nationality=("VEN",), region=TUM, needs=frozenset({"return_assistance"})
+    )
+    plan = plan_referrals(facts, WITH_ACNUR, COORDS)
+    iom = plan.proposal_for("iom")
+    assert iom is not None and iom.provider is not None and iom.provider.code == "OIM-TUM"
+    assert any(r.code == "e7_return_assistance_iom" for r in iom.reasons)
+    assert "no_service_for_need" not in {g.code for g in plan.gaps}
+
+
+def test_return_need_of_asylum_seeker_yields_gap_not_iom() -> None:
+    facts = man(
+        extra=frozenset({"foreign", "asylum_seeker"}),
+        nationality=("VEN",),
+        region=TUM,
+        needs=frozenset({"return_assistance"}),
+    )
+    plan = plan_referrals(facts, WITH_ACNUR, COORDS)
+    assert plan.proposal_for("iom") is None
+    assert [g.need for g in plan.gaps if g.code == "no_service_for_need"] == ["return_assistance"]
+
+
+def test_two_unmet_needs_yield_two_gaps_each_naming_its_need() -> None:
+    plan = plan_referrals(man(needs=frozenset({"education", "employment"})), WITH_ACNUR, COORDS)
+    gaps = [g for g in plan.gaps if g.code == "no_service_for_need"]
+    assert sorted(g.need or "" for g in gaps) == ["education", "employment"]
+    assert any("Educación" in g.es for g in gaps) and any("Employment" in g.en for g in gaps)
+
+
+@pytest.mark.parametrize("status", ["indicated", "possible", "not_indicated"])
+@pytest.mark.parametrize("need", sorted(codes.NEED.codes))
+@pytest.mark.parametrize("who", ["girl", "man", "woman"])
+def test_every_recorded_need_yields_a_referral_or_a_gap(need: str, status: str, who: str) -> None:
+    make = {"girl": girl, "man": man, "woman": woman}[who]
+    plan = plan_referrals(make(status=status, needs=frozenset({need})), WITH_ACNUR, COORDS)
+    met = {p.service_type for p in plan.proposals} & NEED_SERVICE_TYPES.get(need, frozenset())
+    gap_for_need = any(g.need == need for g in plan.gaps)
+    interpreter = need == "interpreter" and "interpreter_needed" in {a.code for a in plan.alerts}
+    assert met or gap_for_need or interpreter, (need, status, who)

@@ -21,6 +21,7 @@ from caseapp.directory.geo import haversine_km, region_distance_km
 from caseapp.directory.hours import LIMA, parse_hours
 from caseapp.directory.rules import parse_directory_row, parse_region_coords
 from caseapp.referrals.rules import (
+    NEED_SERVICE_TYPES,
     RULE_VERSION,
     ProviderFacts,
     ReferralFacts,
@@ -597,6 +598,26 @@ ROWS: list[Row] = [
         "child with psychological need -> CEM coordinated through the UPE (E6)",
         girl(needs=frozenset({"psychological"})),
         {**CHILD_BASE, "car_general": (R, "CARG-MDD"), "cem": (R, "CEM-MDD")},
+    ),
+    Row(
+        "adult Peruvian man needing return to his place of origin -> gap no_service_for_need (E7)",
+        man(needs=frozenset({"return_assistance"})),
+        ADULT_BASE_MDD,
+        gaps=frozenset({"no_service_for_need"}),
+    ),
+    Row(
+        "Venezuelan man needing return, no asylum claim -> IOM (E7)",
+        man(extra=FOREIGN, nationality=("VEN",), needs=frozenset({"return_assistance"})),
+        {
+            **ADULT_BASE_MDD,
+            "migration_migraciones": (R, "MIGRA-MDD"),
+            "iom": (R, "OIM-LIM"),
+        },
+    ),
+    Row(
+        "not indicated woman with a legal need -> public legal aid (E7)",
+        woman(status="not_indicated", needs=frozenset({"legal"})),
+        {"legal_aid_minjusdh": (R, "MINJUS-MDD")},
     ),
     # ------------------------------------------------------------------- not indicated
     Row(
@@ -1311,6 +1332,7 @@ def facts_strategy(draw: st.DrawFn) -> ReferralFacts:
         | st.just(frozenset({"all"}))
         | st.just(frozenset({"consulate"}))
         | st.just(frozenset({"all", "consulate"}))
+        | st.just(frozenset({"migration_migraciones", "iom"}))
     )
     return ReferralFacts(
         status=draw(st.sampled_from(("indicated", "possible", "not_indicated"))),
@@ -1343,7 +1365,14 @@ def facts_strategy(draw: st.DrawFn) -> ReferralFacts:
             draw(
                 st.sets(
                     st.sampled_from(
-                        ("sexual_exploitation", "forced_labour", "begging", "servitude", "other")
+                        (
+                            "sexual_exploitation",
+                            "forced_labour",
+                            "begging",
+                            "servitude",
+                            "organ_removal",
+                            "other",
+                        )
                     )
                 )
             )
@@ -1354,7 +1383,18 @@ def facts_strategy(draw: st.DrawFn) -> ReferralFacts:
         needs=frozenset(
             draw(
                 st.sets(
-                    st.sampled_from(("shelter", "medical", "psychological", "interpreter", "legal"))
+                    st.sampled_from(
+                        (
+                            "shelter",
+                            "medical",
+                            "psychological",
+                            "interpreter",
+                            "legal",
+                            "protection",
+                            "return_assistance",
+                            "education",
+                        )
+                    )
                 )
             )
         ),
@@ -1454,6 +1494,8 @@ def test_plan_invariants(facts: ReferralFacts, directory: tuple[ProviderFacts, .
             "health_minsa",
             "cem",
             "ngo_services",
+            "legal_aid_minjusdh",  # E7: legal need
+            "iom",  # E7: return need of a foreigner not seeking asylum
         }
         if not facts.needs:
             assert not plan.proposals
@@ -1470,5 +1512,14 @@ def test_plan_invariants(facts: ReferralFacts, directory: tuple[ProviderFacts, .
         "no_provider_for_profile",
         "capacity_full",
         "after_hours_unavailable",
+        "no_service_for_need",
     }
-    assert {a.code for a in plan.alerts} <= {"child_not_in_police_station", "interpreter_needed"}
+    assert {a.code for a in plan.alerts} <= {
+        "child_not_in_police_station",
+        "interpreter_needed",
+        "urgent_medical_care",
+    }
+    # E7: nothing a person asked for disappears silently.
+    for need in facts.needs - {"interpreter"}:
+        answered = set(types) & NEED_SERVICE_TYPES.get(need, frozenset())
+        assert answered or any(g.need == need for g in plan.gaps), need
