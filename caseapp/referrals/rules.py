@@ -102,7 +102,10 @@ INELIGIBILITY_REASONS = (
 class ReferralFacts:
     """What the rules need to know about one screening (built by the service layer).
 
-    ``identified_at`` is the reference for due times and opening hours.
+    ``identified_at`` is the reference for due times and for whether a provider was open
+    at identification. ``created_at`` (when the referrals are created, i.e. now; ``None``
+    = at identification) is the reference for a gap's next opening, which must never be
+    in the past (domain.md §3 C5).
     ``consent_service_types``: ``None`` when no consent is recorded, ``{"all"}`` for every
     proposed referral, otherwise the listed service types. Only E2 looks at it (the
     consulate; Migraciones and IOM for an asylum seeker).
@@ -123,6 +126,7 @@ class ReferralFacts:
     pregnant: bool = False
     identification_context: str = "other"
     consent_service_types: frozenset[str] | None = None
+    created_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -134,6 +138,15 @@ class ReferralFacts:
             raise ValueError("tags need exactly one of child, adult, age_unknown")
         if self.identified_at.tzinfo is None or self.identified_at.utcoffset() is None:
             raise ValueError("identified_at must be an aware datetime")
+        if self.created_at is not None and self.created_at.utcoffset() is None:
+            raise ValueError("created_at must be an aware datetime")
+
+    @property
+    def opening_reference(self) -> datetime:
+        """From when a next opening is counted: creation, never before identification."""
+        if self.created_at is None:
+            return self.identified_at
+        return max(self.identified_at, self.created_at)
 
     @property
     def is_child(self) -> bool:
@@ -1179,14 +1192,15 @@ class _PlanBuilder:
         self._alerts.setdefault(alert.code, alert)
 
     def upe_closed_at_identification(self) -> datetime | None:
-        """C5's condition: the chosen UPE's next opening when closed at identification."""
+        """C5's condition: when the chosen UPE was closed at identification, its next
+        opening counted from the referral's creation (never a time in the past)."""
         upe = self._drafts.get("mimp_upe")
         if upe is None or upe.provider is None:
             return None
         hours = upe.provider.hours
         if hours.is_open(self.facts.identified_at):
             return None
-        return hours.next_opening(self.facts.identified_at)
+        return hours.next_opening(self.facts.opening_reference)
 
     def build(self) -> ReferralPlan:
         proposals = tuple(

@@ -151,7 +151,10 @@ def region_coords() -> dict[str, tuple[float, float]]:
     }
 
 
-def referral_facts(screening: Screening, consent: Consent | None) -> rules.ReferralFacts:
+def referral_facts(
+    screening: Screening, consent: Consent | None, now: datetime | None = None
+) -> rules.ReferralFacts:
+    """``now``: when the referrals are created (a gap's next opening counts from it)."""
     person = screening.case.person
     scope = frozenset(consent.scope) if consent is not None and consent.given else None
     return rules.ReferralFacts(
@@ -170,6 +173,7 @@ def referral_facts(screening: Screening, consent: Consent | None) -> rules.Refer
         pregnant=person.pregnant,
         identification_context=screening.identification_context or "other",
         consent_service_types=scope,
+        created_at=now,
     )
 
 
@@ -264,11 +268,11 @@ def plan_for_screening(actor: User, screening: Screening, consent: ConsentInput 
     proposed referrals, gaps and alerts of domain.md §3."""
     case = screening.case
     stored = _store_consent(actor, case, consent, False) if consent is not None else None
-    facts = referral_facts(screening, stored)
+    now = utcnow()
+    facts = referral_facts(screening, stored, now)
     providers = provider_facts()
     by_code = {(f.code, f.service_type): s for f, s in providers}
     plan = rules.plan_referrals(facts, [f for f, _ in providers], region_coords())
-    now = utcnow()
     created: list[tuple[Referral, str]] = []
     for proposal in plan.proposals:
         service = (

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 
+import sqlalchemy as sa
+
+from caseapp.core.db import utcnow
+from caseapp.extensions import db
+from caseapp.referrals.models import GapRecord
 from tests.integration.test_referral_lifecycle import MARIA
+from tests.integration.test_screening_api import ROSA
 
 
 def _referrals(doc):
@@ -33,3 +40,16 @@ def test_adult_man_needing_return_gets_gap_no_service_for_need(api):
     gaps = [g for g in resp.json["gaps"] if g["code"] == "no_service_for_need"]
     assert len(gaps) == 1 and gaps[0]["service_type"] is None
     assert "Retorno a su lugar de origen" in gaps[0]["es"]
+
+
+def test_after_hours_gap_of_a_screening_recorded_later_never_shows_a_past_opening(api):
+    before = utcnow()
+    resp = api("screener").post("/api/v1/screenings", json=ROSA)  # Saturday 14/03/2026 22:30
+    assert resp.status_code == 201, resp.json
+    gap = next(g for g in resp.json["gaps"] if g["code"] == "after_hours_unavailable")
+    assert datetime.fromisoformat(gap["next_opening"]) >= before
+    assert "16/03/2026" not in gap["es"] and "2026-03-16" not in gap["en"]
+    stored = db.session.scalar(
+        sa.select(GapRecord).where(GapRecord.code == "after_hours_unavailable")
+    )
+    assert stored is not None and stored.next_opening >= before

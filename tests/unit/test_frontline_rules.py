@@ -6,16 +6,23 @@ ACNUR offices of the spec's directory.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
+
 import pytest
 
 from caseapp.core import codes
+from caseapp.directory.hours import LIMA
 from caseapp.referrals.rules import NEED_SERVICE_TYPES, ReferralPlan, plan_referrals
 from tests.unit.test_referral_rules import (
     COORDS,
     DIRECTORY,
     FOREIGN,
+    LOR,
     TUM,
+    boy,
     girl,
+    lima,
     man,
     woman,
 )
@@ -147,3 +154,25 @@ def test_every_recorded_need_yields_a_referral_or_a_gap(need: str, status: str, 
     gap_for_need = any(g.need == need for g in plan.gaps)
     interpreter = need == "interpreter" and "interpreter_needed" in {a.code for a in plan.alerts}
     assert met or gap_for_need or interpreter, (need, status, who)
+
+
+# --- item 8: the after-hours gap's next opening is counted from the referral's creation
+
+
+def test_after_hours_gap_recorded_later_shows_next_opening_after_creation_not_in_the_past() -> None:
+    identified = lima(14, 23)  # Saturday 14/03/2026 23:00, UPE-LOR closed
+    created = datetime(2026, 12, 5, 10, 0, tzinfo=LIMA)  # recorded on Saturday 05/12/2026
+    facts = replace(boy(region=LOR, at=identified), created_at=created)
+    plan = plan_referrals(facts, WITH_ACNUR, COORDS)
+    gap = next(g for g in plan.gaps if g.code == "after_hours_unavailable")
+    assert gap.next_opening == datetime(2026, 12, 7, 8, 0, tzinfo=LIMA)
+    assert "lun 07/12/2026 08:00" in gap.es and "Mon 2026-12-07 08:00" in gap.en
+    assert "16/03/2026" not in gap.es
+    # the alert is still about the time of identification
+    assert "child_not_in_police_station" in {a.code for a in plan.alerts}
+
+
+def test_after_hours_gap_without_creation_time_counts_from_identification() -> None:
+    plan = plan_referrals(boy(region=LOR, at=lima(14, 23)), WITH_ACNUR, COORDS)
+    gap = next(g for g in plan.gaps if g.code == "after_hours_unavailable")
+    assert gap.next_opening == lima(16, 8)
