@@ -953,6 +953,83 @@ def rule_e7_every_need_answered(plan: _PlanBuilder) -> None:
         )
 
 
+# ============================================================== RE-ROUTING (domain.md §5)
+REROUTE_REASON_CODE = "reroute_after_decline"
+_INITIAL_ES, _INITIAL_EN = "Derivación inicial — ", "Initial referral — "
+
+
+def reroute_reason(
+    facts: ReferralFacts,
+    service_type: str,
+    declined: tuple[ProviderFacts, ...],
+    decline_reason: str,
+    chosen: ProviderFacts | None,
+) -> Reason:
+    """Why a re-routed referral goes where it goes: who declined (and why), who is
+    proposed now and where, relative to the region of identification (nearest eligible
+    provider after the decline); or that none is left (the gap then explains)."""
+    label_es, label_en = _label(codes.SERVICE_TYPE, service_type)
+    why_es, why_en = _label(codes.DECLINE_REASON, decline_reason)
+    last = declined[-1] if declined else None
+    if last is not None:
+        where_es, where_en = _region(last.region)
+        by_es = f"{last.name} ({last.code}, {where_es}) rechazó la derivación (motivo: {why_es})"
+        by_en = f"{last.name} ({last.code}, {where_en}) declined the referral (reason: {why_en})"
+    else:
+        by_es = f"El proveedor rechazó la derivación (motivo: {why_es})"
+        by_en = f"The provider declined the referral (reason: {why_en})"
+    earlier = [p.code for p in declined[:-1]]
+    if earlier:
+        by_es += f"; antes la rechazaron: {', '.join(earlier)}"
+        by_en += f"; declined earlier by: {', '.join(earlier)}"
+    home_es, home_en = _region(facts.region)
+    if chosen is None:
+        return Reason(
+            REROUTE_REASON_CODE,
+            f"Derivación redirigida — {by_es}. No queda ningún otro proveedor elegible de "
+            f"{label_es}; la brecha registrada explica por qué.",
+            f"Re-routed referral — {by_en}. There is no other eligible provider of "
+            f"{label_en} left; the recorded gap explains why.",
+        )
+    at_es, at_en = _region(chosen.region)
+    if chosen.region == facts.region:
+        near_es = f"otro proveedor de la misma región de identificación ({home_es})"
+        near_en = f"another provider in the same region of identification ({home_en})"
+    else:
+        near_es = (
+            f"el proveedor elegible más cercano a la región de identificación ({home_es}) "
+            "tras el rechazo"
+        )
+        near_en = (
+            f"the nearest eligible provider to the region of identification ({home_en}) "
+            "after the decline"
+        )
+    return Reason(
+        REROUTE_REASON_CODE,
+        f"Derivación redirigida — {by_es}. Se propone {chosen.name} ({chosen.code}, "
+        f"{at_es}): {near_es}.",
+        f"Re-routed referral — {by_en}. {chosen.name} ({chosen.code}, {at_en}) is "
+        f"proposed: {near_en}.",
+    )
+
+
+def mark_initial_reason(reason: Mapping[str, str]) -> dict[str, str]:
+    """An original reason kept on a re-routed referral, marked as the initial referral's
+    (its "region of identification" wording no longer describes the new provider)."""
+    es, en = reason["es"], reason["en"]
+    if not es.startswith(_INITIAL_ES):
+        es = _INITIAL_ES + es
+    if not en.startswith(_INITIAL_EN):
+        en = _INITIAL_EN + en
+    return {"code": reason["code"], "es": es, "en": en}
+
+
+def _region(code: str) -> tuple[str, str]:
+    """``región Cusco`` / ``Cusco region`` style names (the code when unknown)."""
+    name_es, name_en = _label(codes.REGION, code)
+    return f"región {name_es}", f"{name_en} region"
+
+
 # ===================================================================== PROVIDER CHOICE
 def eligible(provider: ProviderFacts, facts: ReferralFacts) -> tuple[bool, str | None]:
     """Whether the provider's eligibility accepts the person (capacity is separate).

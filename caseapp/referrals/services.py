@@ -616,6 +616,7 @@ def decline(actor: User, referral_uuid: str, reason: Any, note: Any = None) -> D
     )
     now = utcnow()
     due = timedelta(hours=24 if referral.priority == "mandatory" else 72)
+    reasons = _reroute_reasons(referral, facts, providers, reason, chosen)
     new = Referral(
         case_id=referral.case_id,
         screening_id=referral.screening_id,
@@ -634,7 +635,7 @@ def decline(actor: User, referral_uuid: str, reason: Any, note: Any = None) -> D
         ),
         due_at=now + due,
         interpreter_language=referral.interpreter_language,
-        reasons=list(referral.reasons),
+        reasons=reasons,
         gap=gap.as_dict() if gap else None,
         risk_notes=referral.risk_notes,
     )
@@ -671,6 +672,36 @@ def decline(actor: User, referral_uuid: str, reason: Any, note: Any = None) -> D
         },
     )
     return DeclineResult(referral, new, gap.as_dict() if gap else None)
+
+
+def _reroute_reasons(
+    referral: Referral,
+    facts: rules.ReferralFacts,
+    providers: list[tuple[rules.ProviderFacts, Any]],
+    decline_reason: str,
+    chosen: rules.ProviderFacts | None,
+) -> list[dict[str, str]]:
+    """Where the re-routed referral goes and why, then the initial referral's reasons
+    (marked as such). ``declined``: the chain's providers, oldest first."""
+    chain: list[Referral] = []
+    node: Referral | None = referral
+    while node is not None:
+        chain.append(node)
+        node = node.previous
+    chain.reverse()
+    by_code = {f.code: f for f, _ in providers if f.service_type == referral.service_type}
+    declined = tuple(
+        by_code[r.provider_org.code]
+        for r in chain
+        if r.status == "declined" and r.provider_org is not None and r.provider_org.code in by_code
+    )
+    first = rules.reroute_reason(facts, referral.service_type, declined, decline_reason, chosen)
+    initial = [
+        rules.mark_initial_reason(r)
+        for r in chain[0].reasons
+        if r.get("code") != rules.REROUTE_REASON_CODE
+    ]
+    return [first.as_dict(), *initial]
 
 
 def complete(actor: User, referral_uuid: str) -> Referral:

@@ -53,3 +53,30 @@ def test_after_hours_gap_of_a_screening_recorded_later_never_shows_a_past_openin
         sa.select(GapRecord).where(GapRecord.code == "after_hours_unavailable")
     )
     assert stored is not None and stored.next_opening >= before
+
+
+def test_upe_madre_de_dios_declines_presumed_child_reroute_says_where_and_why(api):
+    screener = api("screener")
+    doc = screener.post("/api/v1/screenings", json=ROSA).json
+    upe = next(r for r in doc["referrals"] if r["service_type"] == "mimp_upe")
+    assert upe["provider"]["code"] == "UPE-MDD"
+    assert screener.post(f"/api/v1/referrals/{upe['id']}/send").status_code == 200
+    receiver = api("caseworker", "UPE-MDD")
+    declined = receiver.post(
+        f"/api/v1/referrals/{upe['id']}/decline", json={"reason": "no_capacity"}
+    )
+    assert declined.status_code == 200, declined.json
+    new = declined.json["rerouted_to"]
+    assert new["provider"]["code"] == "UPE-CUS"
+    full = screener.get(f"/api/v1/referrals/{new['id']}").json
+    first = full["reasons"][0]
+    assert first["code"] == "reroute_after_decline"
+    for text in (first["es"], first["en"]):
+        assert "UPE-MDD" in text and "UPE-CUS" in text and "Cusco" in text
+    assert "rechaz" in first["es"] and "sin vacantes" in first["es"].lower()
+    assert "declined" in first["en"] and "nearest" in first["en"]
+    assert "más cercan" in first["es"]
+    # the original reasons are kept, but marked as the initial referral's
+    for reason in full["reasons"][1:]:
+        assert reason["es"].startswith("Derivación inicial")
+        assert reason["en"].startswith("Initial referral")

@@ -13,7 +13,13 @@ import pytest
 
 from caseapp.core import codes
 from caseapp.directory.hours import LIMA
-from caseapp.referrals.rules import NEED_SERVICE_TYPES, ReferralPlan, plan_referrals
+from caseapp.referrals.rules import (
+    NEED_SERVICE_TYPES,
+    ReferralPlan,
+    mark_initial_reason,
+    plan_referrals,
+    reroute_reason,
+)
 from tests.unit.test_referral_rules import (
     COORDS,
     DIRECTORY,
@@ -24,6 +30,7 @@ from tests.unit.test_referral_rules import (
     girl,
     lima,
     man,
+    person,
     woman,
 )
 
@@ -176,3 +183,33 @@ def test_after_hours_gap_without_creation_time_counts_from_identification() -> N
     plan = plan_referrals(boy(region=LOR, at=lima(14, 23)), WITH_ACNUR, COORDS)
     gap = next(g for g in plan.gaps if g.code == "after_hours_unavailable")
     assert gap.next_opening == lima(16, 8)
+
+
+# --- item 5: a re-routed referral says where it goes and why
+
+
+def test_reroute_after_upe_madre_de_dios_declines_names_both_upes_and_why() -> None:
+    facts = person({"child", "female"}, sex="F")  # presumed child, Madre de Dios
+    upe_mdd = next(p for p in DIRECTORY if p.code == "UPE-MDD")
+    upe_cus = next(p for p in DIRECTORY if p.code == "UPE-CUS")
+    reason = reroute_reason(facts, "mimp_upe", (upe_mdd,), "no_capacity", upe_cus)
+    assert reason.code == "reroute_after_decline"
+    assert "UPE-MDD" in reason.es and "Madre de Dios" in reason.es and "Sin vacantes" in reason.es
+    assert "UPE-CUS" in reason.es and "Cusco" in reason.es and "más cercano" in reason.es
+    assert "UPE-MDD" in reason.en and "No capacity" in reason.en
+    assert "UPE-CUS" in reason.en and "Cusco" in reason.en and "nearest" in reason.en
+    assert "de la región de identificación" not in reason.es.replace("a la región", "")
+
+
+def test_reroute_with_no_provider_left_says_so() -> None:
+    facts = person({"child", "female"}, sex="F")
+    upe_mdd = next(p for p in DIRECTORY if p.code == "UPE-MDD")
+    reason = reroute_reason(facts, "mimp_upe", (upe_mdd,), "unreachable", None)
+    assert "ningún otro proveedor" in reason.es and "no other eligible provider" in reason.en
+
+
+def test_initial_reasons_are_marked_once() -> None:
+    original = {"code": "c1_child_upe", "es": "C1 — x", "en": "C1 — y"}
+    marked = mark_initial_reason(original)
+    assert marked["es"].startswith("Derivación inicial") and marked["en"].startswith("Initial")
+    assert mark_initial_reason(marked) == marked
