@@ -14,6 +14,8 @@ from typing import Any
 
 from caseapp.core import codes
 from caseapp.core.errors import ValidationFailed
+from caseapp.core.time import LIMA
+from caseapp.screening.age_consistency import age_dob_conflicts
 
 MAX_TEXT = 10_000
 MAX_NAME = 200
@@ -305,6 +307,11 @@ def parse_consent(r: _Reader, data: Any, path: str) -> ConsentInput | None:
     )
 
 
+def _lima_date(at: datetime) -> date:
+    """The identification date as the rules count it (Lima)."""
+    return at.astimezone(LIMA).date()
+
+
 def parse_screening(payload: Any, *, now: datetime | None = None) -> ScreeningInput:
     """Validate a screening request; raise :class:`ValidationFailed` listing every field."""
     now = now or datetime.now(UTC)
@@ -380,6 +387,11 @@ def parse_screening(payload: Any, *, now: datetime | None = None) -> ScreeningIn
         contact=r.text(p, "contact", "person.contact", MAX_SHORT),
         address=r.text(p, "address", "person.address", MAX_SHORT),
     )
+
+    for path, message in age_dob_conflicts(
+        dob, person.age_years, _lima_date(identified_at)
+    ).items():
+        r.fail(path, message)
 
     c = r.obj(top.get("context") or {}, "context", _CONTEXT)
     context = ContextInput(

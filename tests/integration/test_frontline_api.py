@@ -80,3 +80,13 @@ def test_upe_madre_de_dios_declines_presumed_child_reroute_says_where_and_why(ap
     for reason in full["reasons"][1:]:
         assert reason["es"].startswith("Derivación inicial")
         assert reason["en"].startswith("Initial referral")
+
+
+def test_date_of_birth_2000_with_age_12_is_422_naming_both_fields(api):
+    body = copy.deepcopy(ROSA)
+    body["person"].update(date_of_birth="2000-01-01", age_years=12)
+    resp = api("screener").post("/api/v1/screenings", json=body)
+    assert resp.status_code == 422
+    fields = resp.json["error"]["fields"]
+    assert {"person.date_of_birth", "person.age_years"} <= set(fields)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(GapRecord)) == 0
