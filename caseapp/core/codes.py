@@ -892,6 +892,11 @@ ALERT = CodeList(
             "Derivación obligatoria vencida",
             "Overdue mandatory referral",
         ),
+        _c(
+            "urgent_medical_care",
+            "Atención médica urgente",
+            "Urgent medical care",
+        ),
     ),
 )
 
@@ -1003,6 +1008,11 @@ SERVICE_TYPE = CodeList(
             "Comisión Especial para los Refugiados (CEPR)",
             "Special Commission for Refugees (CEPR)",
         ),
+        _c(
+            "unhcr",
+            "ACNUR (Agencia de la ONU para los Refugiados) y sus socios",
+            "UNHCR (UN Refugee Agency) and its partners",
+        ),
         _c("consulate", "Consulado", "Consulate"),
         _c(
             "demuna",
@@ -1067,6 +1077,11 @@ GAP = CodeList(
             "after_hours_unavailable",
             "Servicio cerrado a la hora de la identificación",
             "Service closed at the time of identification",
+        ),
+        _c(
+            "no_service_for_need",
+            "Ningún servicio responde a una necesidad registrada",
+            "No service meets a recorded need",
         ),
     ),
 )

@@ -441,6 +441,7 @@ class CaseFilterForm(FlaskForm):
 _INDEX = re.compile(r"\[\d+\]")
 _RANGE = re.compile(r"must be a whole number from (\d+) to (\d+)")
 _MAX = re.compile(r"at most (\d+) characters")
+_AGE_DOB = re.compile(r"disagrees with person\.\w+ \(.*?gives (\d+) years")
 
 
 def _page_message(message: str) -> str:
@@ -473,6 +474,12 @@ def _page_message(message: str) -> str:
         return _("La fecha de nacimiento es de hace más de 120 años.")
     if message.startswith("must be the integer version"):
         return _("Vuelva a abrir el formulario e inténtelo de nuevo.")
+    if match := _AGE_DOB.match(message):
+        return _(
+            "La edad y la fecha de nacimiento no coinciden (según la fecha de nacimiento "
+            "tendría %(n)d años el día de la identificación). Corrija una de las dos.",
+            n=int(match.group(1)),
+        )
     if match := _RANGE.match(message):
         lo, hi = (int(n) for n in match.groups())
         return _("Escriba un número entero de %(lo)d a %(hi)d.", lo=lo, hi=hi)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -137,7 +138,10 @@ def region_coords() -> dict[str, tuple[float, float]]:
     }
 
 
-def referral_facts(screening: Screening, consent: Consent | None) -> rules.ReferralFacts:
+def referral_facts(
+    screening: Screening, consent: Consent | None, now: datetime | None = None
+) -> rules.ReferralFacts:
+    """``now``: when the referrals are created (a gap's next opening counts from it)."""
     person = screening.case.person
     scope = frozenset(consent.scope) if consent is not None and consent.given else None
     return rules.ReferralFacts(
@@ -156,4 +160,5 @@ def referral_facts(screening: Screening, consent: Consent | None) -> rules.Refer
         pregnant=person.pregnant,
         identification_context=screening.identification_context or "other",
         consent_service_types=scope,
+        created_at=now,
     )

@@ -29,7 +29,7 @@ from caseapp.directory.geo import region_distance_km
 from caseapp.directory.hours import LIMA, parse_hours
 from caseapp.directory.rules import ProviderFacts
 
-RULE_VERSION = "2026.1"
+RULE_VERSION = "2026.2"
 
 # --------------------------------------------------------------------------- vocabulary
 MANDATORY = "mandatory"
@@ -62,6 +62,21 @@ GENDER_DIVERSE_IDENTITIES = codes.TRANSGENDER_IDENTITIES | {"non_conforming"}
 #: Residential eligibility uses gender identity for transgender people (§3 A3).
 _SEX_FROM_GENDER_IDENTITY = {"trans_feminine": "F", "trans_masculine": "M"}
 
+#: E7: which referral types answer a recorded need. A need none of whose types is
+#: proposed (by its own rule or by E7) gets the gap ``no_service_for_need``. ``legal`` is
+#: proposed by E7 itself when A1 did not; ``protection`` is met by the UPE (C1) or UDAVIT
+#: (E1); ``interpreter`` is answered by E5 (alert and language on every referral);
+#: ``family_tracing``, ``documentation``, ``financial``, ``education`` and ``employment``
+#: have no service type in the directory, so they always become gaps.
+NEED_SERVICE_TYPES: Mapping[str, frozenset[str]] = {
+    "shelter": RESIDENTIAL_SERVICE_TYPES,
+    "medical": frozenset({"health_minsa"}),
+    "psychological": frozenset({"cem", "ngo_services"}),
+    "legal": frozenset({"legal_aid_minjusdh"}),
+    "protection": frozenset({"mimp_upe", "udavit"}),
+    "return_assistance": frozenset({"iom"}),
+}
+
 MANDATORY_DUE = timedelta(hours=24)
 RECOMMENDED_DUE = timedelta(hours=72)
 #: "Out of hours" for the 24/7 tie-break: outside the public administration's usual
@@ -87,9 +102,13 @@ INELIGIBILITY_REASONS = (
 class ReferralFacts:
     """What the rules need to know about one screening (built by the service layer).
 
-    ``identified_at`` is the reference for due times and opening hours.
+    ``identified_at`` is the reference for due times and for whether a provider was open
+    at identification. ``created_at`` (when the referrals are created, i.e. now; ``None``
+    = at identification) is the reference for a gap's next opening, which must never be
+    in the past (domain.md §3 C5).
     ``consent_service_types``: ``None`` when no consent is recorded, ``{"all"}`` for every
-    proposed referral, otherwise the listed service types. Only E2's consulate looks at it.
+    proposed referral, otherwise the listed service types. Only E2 looks at it (the
+    consulate; Migraciones and IOM for an asylum seeker).
     """
 
     status: str
@@ -107,6 +126,7 @@ class ReferralFacts:
     pregnant: bool = False
     identification_context: str = "other"
     consent_service_types: frozenset[str] | None = None
+    created_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -118,6 +138,15 @@ class ReferralFacts:
             raise ValueError("tags need exactly one of child, adult, age_unknown")
         if self.identified_at.tzinfo is None or self.identified_at.utcoffset() is None:
             raise ValueError("identified_at must be an aware datetime")
+        if self.created_at is not None and self.created_at.utcoffset() is None:
+            raise ValueError("created_at must be an aware datetime")
+
+    @property
+    def opening_reference(self) -> datetime:
+        """From when a next opening is counted: creation, never before identification."""
+        if self.created_at is None:
+            return self.identified_at
+        return max(self.identified_at, self.created_at)
 
     @property
     def is_child(self) -> bool:
@@ -153,6 +182,8 @@ class Gap:
     es: str
     en: str
     next_opening: datetime | None = None
+    #: The recorded need left unmet (E7 ``no_service_for_need``); one gap per need.
+    need: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -163,6 +194,8 @@ class Gap:
         }
         if self.next_opening is not None:
             data["next_opening"] = self.next_opening.isoformat()
+        if self.need is not None:
+            data["need"] = self.need
         return data
 
 
@@ -263,6 +296,7 @@ def plan_referrals(
     rule_e4_health(plan, needs_only=not full_rules)
     rule_e5_interpreter(plan)
     rule_e6_psychological(plan)
+    rule_e7_every_need_answered(plan)
     return plan.build()
 
 
@@ -605,11 +639,13 @@ def rule_e1_victim_assistance(plan: _PlanBuilder) -> None:
 
 
 def rule_e2_foreign(plan: _PlanBuilder) -> None:
-    """E2: foreigner → Migraciones and IOM; asylum → CEPR, NEVER a consulate.
+    """E2: foreigner → Migraciones and IOM; asylum → CEPR and ACNUR, NEVER a consulate.
 
-    A recorded asylum claim also triggers E2 when the nationality is unknown. Otherwise a
-    consulate only with explicit consent: the scope must list ``consulate`` ("all" is not
-    explicit enough to tell a person's State where they are).
+    A recorded asylum claim also triggers E2 when the nationality is unknown. For an asylum
+    seeker or refugee, Migraciones and IOM are proposed only when the consent scope names
+    them (no return assistance while a claim is pending; "all" is not explicit enough).
+    Otherwise a consulate only with explicit consent: the scope must list ``consulate``
+    ("all" is not explicit enough to tell a person's State where they are).
     """
     facts = plan.facts
     asylum = "asylum_seeker" in facts.tags
@@ -617,30 +653,7 @@ def rule_e2_foreign(plan: _PlanBuilder) -> None:
         return
     nat = ", ".join(facts.nationality) or "nacionalidad no registrada"
     nat_en = ", ".join(facts.nationality) or "nationality not recorded"
-    plan.propose(
-        "E2",
-        "migration_migraciones",
-        RECOMMENDED,
-        Reason(
-            "e2_foreign_migraciones",
-            f"E2 — Persona extranjera ({nat}): se recomienda Migraciones para regularización "
-            "o residencia humanitaria y exoneración de multas.",
-            f"E2 — Foreign national ({nat_en}): Migraciones is recommended for "
-            "regularisation or humanitarian residence and a fine waiver.",
-        ),
-    )
-    plan.propose(
-        "E2",
-        "iom",
-        RECOMMENDED,
-        Reason(
-            "e2_foreign_iom",
-            f"E2 — Persona extranjera ({nat}): se recomienda la Organización Internacional "
-            "para las Migraciones (OIM).",
-            f"E2 — Foreign national ({nat_en}): the International Organization for Migration "
-            "(IOM) is recommended.",
-        ),
-    )
+    consent = facts.consent_service_types or frozenset()
     if asylum:
         plan.propose(
             "E2",
@@ -655,8 +668,29 @@ def rule_e2_foreign(plan: _PlanBuilder) -> None:
                 "recommended. Never referred to or reported to their country's consulate.",
             ),
         )
+        plan.propose(
+            "E2",
+            "unhcr",
+            RECOMMENDED,
+            Reason(
+                "e2_asylum_unhcr",
+                "E2 — Solicitante de refugio o persona refugiada: se recomienda el ACNUR "
+                "(Agencia de la ONU para los Refugiados) o sus socios.",
+                "E2 — Asylum seeker or refugee: UNHCR (the UN Refugee Agency) or its "
+                "partners are recommended.",
+            ),
+        )
+    if not asylum or "migration_migraciones" in consent:
+        plan.propose(
+            "E2",
+            "migration_migraciones",
+            RECOMMENDED,
+            _e2_migraciones_reason(asylum, nat, nat_en),
+        )
+    if not asylum or "iom" in consent:
+        plan.propose("E2", "iom", RECOMMENDED, _e2_iom_reason(asylum, nat, nat_en))
+    if asylum:
         return
-    consent = facts.consent_service_types or frozenset()
     if CONSULATE_CONSENT_SCOPE in consent:
         plan.propose(
             "E2",
@@ -670,6 +704,44 @@ def rule_e2_foreign(plan: _PlanBuilder) -> None:
                 "their consulate: their country's consulate is proposed.",
             ),
         )
+
+
+def _e2_migraciones_reason(asylum: bool, nat: str, nat_en: str) -> Reason:
+    if asylum:
+        return Reason(
+            "e2_asylum_migraciones_explicit_consent",
+            f"E2 — Solicitante de refugio ({nat}) que consintió expresamente la derivación a "
+            "Migraciones: se propone Migraciones.",
+            f"E2 — Asylum seeker ({nat_en}) who explicitly consented to a referral to "
+            "Migraciones: Migraciones is proposed.",
+        )
+    return Reason(
+        "e2_foreign_migraciones",
+        f"E2 — Persona extranjera ({nat}): se recomienda Migraciones para regularización "
+        "o residencia humanitaria y exoneración de multas.",
+        f"E2 — Foreign national ({nat_en}): Migraciones is recommended for "
+        "regularisation or humanitarian residence and a fine waiver.",
+    )
+
+
+def _e2_iom_reason(asylum: bool, nat: str, nat_en: str) -> Reason:
+    if asylum:
+        return Reason(
+            "e2_asylum_iom_explicit_consent",
+            f"E2 — Solicitante de refugio ({nat}) que consintió expresamente la derivación a "
+            "la OIM: se propone la Organización Internacional para las Migraciones (OIM); "
+            "no se ofrece retorno mientras la solicitud esté en trámite.",
+            f"E2 — Asylum seeker ({nat_en}) who explicitly consented to a referral to IOM: "
+            "the International Organization for Migration (IOM) is proposed; no return "
+            "assistance while the claim is pending.",
+        )
+    return Reason(
+        "e2_foreign_iom",
+        f"E2 — Persona extranjera ({nat}): se recomienda la Organización Internacional "
+        "para las Migraciones (OIM).",
+        f"E2 — Foreign national ({nat_en}): the International Organization for Migration "
+        "(IOM) is recommended.",
+    )
 
 
 def rule_e3_labour(plan: _PlanBuilder) -> None:
@@ -693,12 +765,16 @@ def rule_e3_labour(plan: _PlanBuilder) -> None:
 
 
 def rule_e4_health(plan: _PlanBuilder, *, needs_only: bool) -> None:
-    """E4: sexual purpose, pregnancy, ``medical`` need or abuse indicator → MINSA."""
+    """E4: sexual purpose, organ removal, pregnancy, ``medical`` need or abuse indicator →
+    MINSA. Organ removal also raises the alert ``urgent_medical_care``."""
     facts = plan.facts
     triggers: list[tuple[str, str]] = []
+    organ_removal = not needs_only and "organ_removal" in facts.purposes
     if not needs_only:
         if facts.purposes & SEXUAL_PURPOSES:
             triggers.append(("finalidad de explotación sexual", "sexual exploitation purpose"))
+        if organ_removal:
+            triggers.append(("finalidad de extracción de órganos", "organ removal purpose"))
         if facts.pregnant:
             triggers.append(("embarazo", "pregnancy"))
     if "medical" in facts.needs:
@@ -723,6 +799,17 @@ def rule_e4_health(plan: _PlanBuilder, *, needs_only: bool) -> None:
             f"E4 — {en[0].upper() + en[1:]}: care at a health facility (MINSA) is recommended.",
         ),
     )
+    if organ_removal:
+        plan.alert(
+            Alert(
+                "urgent_medical_care",
+                "E4 — Finalidad de extracción de órganos: se necesita atención médica "
+                "urgente; acompañe a la persona a un establecimiento de salud sin esperar "
+                "las demás derivaciones.",
+                "E4 — Organ removal purpose: urgent medical care is needed; take the person "
+                "to a health facility without waiting for the other referrals.",
+            )
+        )
 
 
 def rule_e5_interpreter(plan: _PlanBuilder) -> None:
@@ -800,6 +887,147 @@ def rule_e6_psychological(plan: _PlanBuilder) -> None:
                 "E6 — Psychological need: NGO services are recommended.",
             ),
         )
+
+
+def rule_e7_every_need_answered(plan: _PlanBuilder) -> None:
+    """E7: every recorded need yields at least one referral or a gap.
+
+    ``return_assistance`` → IOM for a foreigner not seeking asylum; ``legal`` → public
+    legal aid when A1 did not propose it. Any need still without a referral of one of its
+    types (:data:`NEED_SERVICE_TYPES`) gets the gap ``no_service_for_need`` naming it. A
+    referral without a provider counts: its own gap already explains why.
+    """
+    facts = plan.facts
+    foreign_no_asylum = "foreign" in facts.tags and "asylum_seeker" not in facts.tags
+    if "return_assistance" in facts.needs and foreign_no_asylum:
+        plan.propose(
+            "E7",
+            "iom",
+            RECOMMENDED,
+            Reason(
+                "e7_return_assistance_iom",
+                "E7 — Necesidad de retorno a su lugar de origen (persona extranjera que no "
+                "solicita refugio): se recomienda la OIM para el retorno voluntario.",
+                "E7 — Return assistance need (foreign national not seeking asylum): IOM is "
+                "recommended for assisted voluntary return.",
+            ),
+        )
+    if "legal" in facts.needs and plan.proposal("legal_aid_minjusdh") is None:
+        plan.propose(
+            "E7",
+            "legal_aid_minjusdh",
+            RECOMMENDED,
+            Reason(
+                "e7_legal_need_legal_aid",
+                "E7 — Necesidad de orientación y defensa legal: se recomienda la defensa "
+                "pública de víctimas (MINJUSDH).",
+                "E7 — Legal assistance need: public legal aid for victims (MINJUSDH) is "
+                "recommended.",
+            ),
+        )
+    proposed = plan.proposed_types()
+    for need in sorted(facts.needs):
+        if need == "interpreter":
+            continue  # answered by E5
+        if proposed & NEED_SERVICE_TYPES.get(need, frozenset()):
+            continue
+        need_es, need_en = _label(codes.NEED, need)
+        why_es = why_en = ""
+        if need == "return_assistance":
+            if "asylum_seeker" in facts.tags:
+                why_es = " (no se ofrece retorno mientras haya una solicitud de refugio)"
+                why_en = " (no return assistance while an asylum claim is pending)"
+            else:
+                why_es = " (la OIM asiste el retorno de personas extranjeras)"
+                why_en = " (IOM assists the return of foreign nationals)"
+        plan.gap(
+            Gap(
+                "no_service_for_need",
+                None,
+                f"E7 — Ningún servicio del directorio responde a la necesidad registrada "
+                f"«{need_es}»{why_es}; debe atenderse por otros medios.",
+                f"E7 — No service in the directory meets the recorded need "
+                f"“{need_en}”{why_en}; it must be met by other means.",
+                need=need,
+            )
+        )
+
+
+# ============================================================== RE-ROUTING (domain.md §5)
+REROUTE_REASON_CODE = "reroute_after_decline"
+_INITIAL_ES, _INITIAL_EN = "Derivación inicial — ", "Initial referral — "
+
+
+def reroute_reason(
+    facts: ReferralFacts,
+    service_type: str,
+    declined: tuple[ProviderFacts, ...],
+    decline_reason: str,
+    chosen: ProviderFacts | None,
+) -> Reason:
+    """Why a re-routed referral goes where it goes: who declined (and why), who is
+    proposed now and where, relative to the region of identification (nearest eligible
+    provider after the decline); or that none is left (the gap then explains)."""
+    label_es, label_en = _label(codes.SERVICE_TYPE, service_type)
+    why_es, why_en = _label(codes.DECLINE_REASON, decline_reason)
+    last = declined[-1] if declined else None
+    if last is not None:
+        where_es, where_en = _region(last.region)
+        by_es = f"{last.name} ({last.code}, {where_es}) rechazó la derivación (motivo: {why_es})"
+        by_en = f"{last.name} ({last.code}, {where_en}) declined the referral (reason: {why_en})"
+    else:
+        by_es = f"El proveedor rechazó la derivación (motivo: {why_es})"
+        by_en = f"The provider declined the referral (reason: {why_en})"
+    earlier = [p.code for p in declined[:-1]]
+    if earlier:
+        by_es += f"; antes la rechazaron: {', '.join(earlier)}"
+        by_en += f"; declined earlier by: {', '.join(earlier)}"
+    home_es, home_en = _region(facts.region)
+    if chosen is None:
+        return Reason(
+            REROUTE_REASON_CODE,
+            f"Derivación redirigida — {by_es}. No queda ningún otro proveedor elegible de "
+            f"{label_es}; la brecha registrada explica por qué.",
+            f"Re-routed referral — {by_en}. There is no other eligible provider of "
+            f"{label_en} left; the recorded gap explains why.",
+        )
+    at_es, at_en = _region(chosen.region)
+    if chosen.region == facts.region:
+        near_es = f"otro proveedor de la misma región de identificación ({home_es})"
+        near_en = f"another provider in the same region of identification ({home_en})"
+    else:
+        near_es = (
+            f"el proveedor elegible más cercano a la región de identificación ({home_es}) "
+            "tras el rechazo"
+        )
+        near_en = (
+            f"the nearest eligible provider to the region of identification ({home_en}) "
+            "after the decline"
+        )
+    return Reason(
+        REROUTE_REASON_CODE,
+        f"Derivación redirigida — {by_es}. Se propone {chosen.name} ({chosen.code}, "
+        f"{at_es}): {near_es}.",
+        f"Re-routed referral — {by_en}. {chosen.name} ({chosen.code}, {at_en}) is "
+        f"proposed: {near_en}.",
+    )
+
+
+def mark_initial_reason(reason: Mapping[str, str]) -> dict[str, str]:
+    """An original reason kept on a re-routed referral, marked as the initial referral's
+    (its "region of identification" wording no longer describes the new provider)."""
+    es, en = reason["es"], reason["en"]
+    if not es.startswith(_INITIAL_ES):
+        es = _INITIAL_ES + es
+    if not en.startswith(_INITIAL_EN):
+        en = _INITIAL_EN + en
+    return {"code": reason["code"], "es": es, "en": en}
+
+
+def _region(code: str) -> tuple[str, str]:
+    """``región Cusco`` / ``Cusco region`` style names (the code when unknown)."""
+    name_es, name_en = _label(codes.REGION, code)
+    return f"región {name_es}", f"{name_en} region"
 
 
 # ===================================================================== PROVIDER CHOICE
@@ -954,7 +1182,7 @@ class _PlanBuilder:
     region_coords: Mapping[str, tuple[float, float]]
     interpreter_language: str | None = None
     _drafts: dict[str, _Draft] = field(default_factory=dict)
-    _gaps: dict[tuple[str, str | None], Gap] = field(default_factory=dict)
+    _gaps: dict[tuple[str, str | None, str | None], Gap] = field(default_factory=dict)
     _alerts: dict[str, Alert] = field(default_factory=dict)
 
     def propose(
@@ -1024,8 +1252,11 @@ class _PlanBuilder:
     def has_proposals(self) -> bool:
         return bool(self._drafts)
 
+    def proposed_types(self) -> frozenset[str]:
+        return frozenset(self._drafts)
+
     def gap(self, gap: Gap) -> None:
-        self._gaps.setdefault((gap.code, gap.service_type), gap)
+        self._gaps.setdefault((gap.code, gap.service_type, gap.need), gap)
 
     def attach_gap(self, service_type: str, gap: Gap) -> None:
         """Record a gap and show it on the referral when that referral has a provider."""
@@ -1038,14 +1269,15 @@ class _PlanBuilder:
         self._alerts.setdefault(alert.code, alert)
 
     def upe_closed_at_identification(self) -> datetime | None:
-        """C5's condition: the chosen UPE's next opening when closed at identification."""
+        """C5's condition: when the chosen UPE was closed at identification, its next
+        opening counted from the referral's creation (never a time in the past)."""
         upe = self._drafts.get("mimp_upe")
         if upe is None or upe.provider is None:
             return None
         hours = upe.provider.hours
         if hours.is_open(self.facts.identified_at):
             return None
-        return hours.next_opening(self.facts.identified_at)
+        return hours.next_opening(self.facts.opening_reference)
 
     def build(self) -> ReferralPlan:
         proposals = tuple(

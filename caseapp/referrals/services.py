@@ -127,11 +127,11 @@ def plan_for_screening(actor: User, screening: Screening, consent: ConsentInput 
     proposed referrals, gaps and alerts of domain.md §3."""
     case = screening.case
     stored = _store_consent(actor, case, consent, False) if consent is not None else None
-    facts = referral_facts(screening, stored)
+    now = utcnow()
+    facts = referral_facts(screening, stored, now)
     providers = provider_facts()
     by_code = {(f.code, f.service_type): s for f, s in providers}
     plan = rules.plan_referrals(facts, [f for f, _ in providers], region_coords())
-    now = utcnow()
     created: list[tuple[Referral, str]] = []
     for proposal in plan.proposals:
         service = (
@@ -465,6 +465,7 @@ def decline(actor: User, referral_uuid: str, reason: Any, note: Any = None) -> D
     )
     now = utcnow()
     due = timedelta(hours=24 if referral.priority == "mandatory" else 72)
+    reasons = _reroute_reasons(referral, facts, providers, reason, chosen)
     new = Referral(
         case_id=referral.case_id,
         screening_id=referral.screening_id,
@@ -483,7 +484,7 @@ def decline(actor: User, referral_uuid: str, reason: Any, note: Any = None) -> D
         ),
         due_at=now + due,
         interpreter_language=referral.interpreter_language,
-        reasons=list(referral.reasons),
+        reasons=reasons,
         gap=gap.as_dict() if gap else None,
         risk_notes=referral.risk_notes,
     )
@@ -520,6 +521,36 @@ def decline(actor: User, referral_uuid: str, reason: Any, note: Any = None) -> D
         },
     )
     return DeclineResult(referral, new, gap.as_dict() if gap else None)
+
+
+def _reroute_reasons(
+    referral: Referral,
+    facts: rules.ReferralFacts,
+    providers: list[tuple[rules.ProviderFacts, Any]],
+    decline_reason: str,
+    chosen: rules.ProviderFacts | None,
+) -> list[dict[str, str]]:
+    """Where the re-routed referral goes and why, then the initial referral's reasons
+    (marked as such). ``declined``: the chain's providers, oldest first."""
+    chain: list[Referral] = []
+    node: Referral | None = referral
+    while node is not None:
+        chain.append(node)
+        node = node.previous
+    chain.reverse()
+    by_code = {f.code: f for f, _ in providers if f.service_type == referral.service_type}
+    declined = tuple(
+        by_code[r.provider_org.code]
+        for r in chain
+        if r.status == "declined" and r.provider_org is not None and r.provider_org.code in by_code
+    )
+    first = rules.reroute_reason(facts, referral.service_type, declined, decline_reason, chosen)
+    initial = [
+        rules.mark_initial_reason(r)
+        for r in chain[0].reasons
+        if r.get("code") != rules.REROUTE_REASON_CODE
+    ]
+    return [first.as_dict(), *initial]
 
 
 def complete(actor: User, referral_uuid: str) -> Referral:

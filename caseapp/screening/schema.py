@@ -38,6 +38,8 @@ from caseapp.core.contract import (
     parse,
     problem,
 )
+from caseapp.core.time import LIMA
+from caseapp.screening.age_consistency import age_dob_conflicts
 
 MAX_TEXT = 10_000
 MAX_NAME = 200
@@ -219,6 +221,10 @@ class ScreeningRequest(Contract):
             raise Problems({"date_of_birth": "is after the date of identification"})
         if dob.year < identified_at.year - 120:
             raise Problems({"date_of_birth": "is more than 120 years before identification"})
+        # an age that contradicts the date of birth is never silently resolved (domain.md §2)
+        conflicts = age_dob_conflicts(dob, person.age_years, identified_at.astimezone(LIMA).date())
+        if conflicts:
+            raise Problems({path.removeprefix("person."): m for path, m in conflicts.items()})
         return person
 
     @field_validator("context", mode="after")
@@ -235,6 +241,11 @@ class ScreeningRequest(Contract):
 #: The names the services (and older callers) use for the parsed requests.
 ScreeningInput = ScreeningRequest
 ConsentInput = ConsentRequest
+
+
+def _lima_date(at: datetime) -> date:
+    """The identification date as the rules count it (Lima)."""
+    return at.astimezone(LIMA).date()
 
 
 def parse_screening(payload: Any, *, now: datetime | None = None) -> ScreeningInput:

@@ -49,6 +49,8 @@ RELATIONAL = (
     ("provider", "not eligible for this person"),
     ("provider", "has no free capacity"),
     ("discharged_at", "is before the admission"),
+    ("person.date_of_birth", "disagrees with"),  # an age that contradicts it (issue 14)
+    ("person.age_years", "disagrees with"),
 )
 
 

@@ -10,9 +10,9 @@ from caseapp.extensions import db
 from tests.conftest import csrf_from
 
 
-def test_seed_loaded_all_224_organizations_and_26_regions(db_tx):
-    assert db.session.scalar(sa.select(sa.func.count(Organization.id))) == 224
-    assert db.session.scalar(sa.select(sa.func.count(Service.id))) == 224
+def test_seed_loaded_all_227_organizations_and_26_regions(db_tx):
+    assert db.session.scalar(sa.select(sa.func.count(Organization.id))) == 227
+    assert db.session.scalar(sa.select(sa.func.count(Service.id))) == 227
     assert db.session.scalar(sa.select(sa.func.count(Region.code))) == 26
     shelter = db.session.scalar(
         sa.select(Service).join(Organization).where(Organization.code == "UPE-MDD")
@@ -24,8 +24,8 @@ def test_seed_is_idempotent_and_loads_another_directory(app, db_tx, tmp_path):
     runner = app.test_cli_runner()
     again = runner.invoke(args=["seed"])
     assert again.exit_code == 0, again.output
-    assert "0 new and 224 updated" in again.output
-    assert db.session.scalar(sa.select(sa.func.count(Organization.id))) == 224
+    assert "0 new and 227 updated" in again.output
+    assert db.session.scalar(sa.select(sa.func.count(Organization.id))) == 227
     other = tmp_path / "dir.csv"
     other.write_text(
         "code,name,service_type,org_kind,region,city,min_age,max_age,sexes,"

@@ -201,7 +201,8 @@ AGREE = [
     ("space-separated date-time", lambda b: b.update(identified_at="2025-03-14 22:30:00Z"), False),
     ("minutes only", lambda b: b.update(identified_at="2025-03-14T22:30-05:00"), True),
     ("basic format", lambda b: b.update(identified_at="20250314T223000-0500"), False),
-    ("leap day", lambda b: b["person"].update(date_of_birth="2000-02-29"), True),
+    # (no age beside it: an age that contradicts the date is a relational refusal)
+    ("leap day", lambda b: b["person"].update(date_of_birth="2000-02-29", age_years=None), True),
     ("30 February", lambda b: b["person"].update(date_of_birth="2000-02-30"), False),
     ("notes too long", lambda b: b.update(notes="x" * 10_001), False),
 ]

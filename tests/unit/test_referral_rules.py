@@ -21,6 +21,7 @@ from caseapp.directory.geo import haversine_km, region_distance_km
 from caseapp.directory.hours import LIMA, parse_hours
 from caseapp.directory.rules import parse_directory_row, parse_region_coords
 from caseapp.referrals.rules import (
+    NEED_SERVICE_TYPES,
     RULE_VERSION,
     ProviderFacts,
     ReferralFacts,
@@ -134,6 +135,8 @@ DIRECTORY: tuple[ProviderFacts, ...] = (
     prov("OIM-LIM", "iom", LIM),
     prov("OIM-TUM", "iom", TUM),
     prov("CEPR-LIM", "refugee_cepr", LIM),
+    prov("ACNUR-LIM", "unhcr", LIM, serves=frozenset({"asylum_seeker"})),
+    prov("ACNUR-TUM", "unhcr", TUM, serves=frozenset({"asylum_seeker"})),
     prov("CONS-VEN", "consulate", LIM, nationalities=("VEN",)),
     prov("CONS-COL", "consulate", LIM, nationalities=("COL",)),
     shelter("ONG-REF-LIM-W", "ngo_shelter", LIM, sexes="F", **ADULTS),
@@ -319,9 +322,10 @@ ROWS: list[Row] = [
             "mimp_upe": (M, "UPE-LIM"),
             "prosecutor_trafficking": (M, "FIS-LIM"),
             "car_general": (R, "CARG-LIM-M"),
-            "migration_migraciones": (R, "MIGRA-LIM"),
-            "iom": (R, "OIM-LIM"),
+            "migration_migraciones": (R, "MIGRA-LIM"),  # C4 (unaccompanied child)
+            "iom": (R, "OIM-LIM"),  # C4
             "refugee_cepr": (R, "CEPR-LIM"),
+            "unhcr": (R, "ACNUR-LIM"),
         },
         gaps=frozenset({"no_specialized_shelter_boys"}),
     ),
@@ -482,7 +486,8 @@ ROWS: list[Row] = [
         ADULT_BASE_MDD,
     ),
     Row(
-        "asylum-seeking Venezuelan woman -> CEPR, never consulate (even with explicit consent)",
+        "asylum-seeking Venezuelan woman -> CEPR and ACNUR, never consulate (even with "
+        "explicit consent), no Migraciones or IOM under consent 'all'",
         woman(
             extra=frozenset({"foreign", "asylum_seeker"}),
             nationality=("VEN",),
@@ -493,9 +498,8 @@ ROWS: list[Row] = [
             "legal_aid_minjusdh": (R, "MINJUS-TUM"),
             "prosecutor_trafficking": (R, "FIS-LOR"),  # Iquitos is nearer Tumbes than Lima
             "cem": (R, "CEM-LIM"),
-            "migration_migraciones": (R, "MIGRA-TUM"),
-            "iom": (R, "OIM-TUM"),
             "refugee_cepr": (R, "CEPR-LIM"),
+            "unhcr": (R, "ACNUR-TUM"),
         },
     ),
     Row(
@@ -533,13 +537,12 @@ ROWS: list[Row] = [
         only=True,
     ),
     Row(
-        "foreign man of unknown nationality seeking asylum -> E2 still applies, CEPR",
+        "foreign man of unknown nationality seeking asylum -> E2 still applies, CEPR, ACNUR",
         person({"adult", "male", "asylum_seeker"}, age_years=40, sex="M", nationality=()),
         {
             **ADULT_BASE_MDD,
-            "migration_migraciones": (R, "MIGRA-MDD"),
-            "iom": (R, "OIM-LIM"),
             "refugee_cepr": (R, "CEPR-LIM"),
+            "unhcr": (R, "ACNUR-LIM"),
         },
     ),
     Row(
@@ -559,6 +562,12 @@ ROWS: list[Row] = [
         "pregnant woman -> health (E4)",
         woman(pregnant=True),
         {**ADULT_BASE_MDD, "cem": (R, "CEM-MDD"), "health_minsa": (R, "MINSA-MDD")},
+    ),
+    Row(
+        "organ removal -> health (E4) and alert urgent_medical_care",
+        man(purposes=frozenset({"organ_removal"})),
+        {**ADULT_BASE_MDD, "health_minsa": (R, "MINSA-MDD")},
+        alerts=frozenset({"urgent_medical_care"}),
     ),
     Row(
         "physical abuse indicator -> health (E4)",
@@ -589,6 +598,26 @@ ROWS: list[Row] = [
         "child with psychological need -> CEM coordinated through the UPE (E6)",
         girl(needs=frozenset({"psychological"})),
         {**CHILD_BASE, "car_general": (R, "CARG-MDD"), "cem": (R, "CEM-MDD")},
+    ),
+    Row(
+        "adult Peruvian man needing return to his place of origin -> gap no_service_for_need (E7)",
+        man(needs=frozenset({"return_assistance"})),
+        ADULT_BASE_MDD,
+        gaps=frozenset({"no_service_for_need"}),
+    ),
+    Row(
+        "Venezuelan man needing return, no asylum claim -> IOM (E7)",
+        man(extra=FOREIGN, nationality=("VEN",), needs=frozenset({"return_assistance"})),
+        {
+            **ADULT_BASE_MDD,
+            "migration_migraciones": (R, "MIGRA-MDD"),
+            "iom": (R, "OIM-LIM"),
+        },
+    ),
+    Row(
+        "not indicated woman with a legal need -> public legal aid (E7)",
+        woman(status="not_indicated", needs=frozenset({"legal"})),
+        {"legal_aid_minjusdh": (R, "MINJUS-MDD")},
     ),
     # ------------------------------------------------------------------- not indicated
     Row(
@@ -632,7 +661,7 @@ def test_referral_table(row: Row) -> None:
         assert got == row.proposals
     assert {g.code for g in plan.gaps} == row.gaps
     assert {a.code for a in plan.alerts} == row.alerts
-    assert plan.rule_version == RULE_VERSION == "2026.1"
+    assert plan.rule_version == RULE_VERSION == "2026.2"
     assert len({p.service_type for p in plan.proposals}) == len(plan.proposals)
 
 
@@ -740,7 +769,7 @@ def test_merged_proposal_keeps_both_rules_reasons() -> None:
 
 def test_plan_serializes_to_the_api_shape() -> None:
     plan = plan_referrals(boy(region=LOR, at=SATURDAY_23), DIRECTORY, COORDS).as_dict()
-    assert plan["rule_version"] == "2026.1"
+    assert plan["rule_version"] == "2026.2"
     first = plan["proposals"][0]  # type: ignore[index]
     assert first["provider"] == {"code": "UPE-LOR", "name": "UPE-LOR", "region": LOR}
     assert first["due_at"] == "2026-03-15T23:00:00-05:00"
@@ -1091,8 +1120,8 @@ REAL_COORDS = parse_region_coords(_read("regions.csv"))
 
 
 def test_demo_directory_parses_completely() -> None:
-    assert len(REAL_DIRECTORY) == 224
-    assert len({p.code for p in REAL_DIRECTORY}) == 224
+    assert len(REAL_DIRECTORY) == 227
+    assert len({p.code for p in REAL_DIRECTORY}) == 227
     assert len(REAL_COORDS) == 26
     assert all(p.region in REAL_COORDS for p in REAL_DIRECTORY)
     residential = [p for p in REAL_DIRECTORY if p.is_residential]
@@ -1174,7 +1203,8 @@ REAL_ROWS: list[Row] = [
         only=True,
     ),
     Row(
-        "demo: asylum-seeking Venezuelan woman in Tumbes -> CEPR-LIM, never consulate",
+        "demo: asylum-seeking Venezuelan woman in Tumbes -> CEPR-LIM and ACNUR-TUM, never "
+        "consulate, no Migraciones or IOM without consent naming them",
         woman(
             extra=frozenset({"foreign", "asylum_seeker"}),
             nationality=("VEN",),
@@ -1184,8 +1214,9 @@ REAL_ROWS: list[Row] = [
         ),
         {
             "refugee_cepr": (R, "CEPR-LIM"),
-            "migration_migraciones": (R, "MIGRA-TUM"),
-            "iom": (R, "OIM-TUM"),
+            "unhcr": (R, "ACNUR-TUM"),
+            "migration_migraciones": None,  # type: ignore[dict-item]
+            "iom": None,  # type: ignore[dict-item]
             "ngo_shelter": (R, "ONG-REF-TUM-W"),
             "consulate": None,  # type: ignore[dict-item]
         },
@@ -1301,6 +1332,7 @@ def facts_strategy(draw: st.DrawFn) -> ReferralFacts:
         | st.just(frozenset({"all"}))
         | st.just(frozenset({"consulate"}))
         | st.just(frozenset({"all", "consulate"}))
+        | st.just(frozenset({"migration_migraciones", "iom"}))
     )
     return ReferralFacts(
         status=draw(st.sampled_from(("indicated", "possible", "not_indicated"))),
@@ -1333,7 +1365,14 @@ def facts_strategy(draw: st.DrawFn) -> ReferralFacts:
             draw(
                 st.sets(
                     st.sampled_from(
-                        ("sexual_exploitation", "forced_labour", "begging", "servitude", "other")
+                        (
+                            "sexual_exploitation",
+                            "forced_labour",
+                            "begging",
+                            "servitude",
+                            "organ_removal",
+                            "other",
+                        )
                     )
                 )
             )
@@ -1344,7 +1383,18 @@ def facts_strategy(draw: st.DrawFn) -> ReferralFacts:
         needs=frozenset(
             draw(
                 st.sets(
-                    st.sampled_from(("shelter", "medical", "psychological", "interpreter", "legal"))
+                    st.sampled_from(
+                        (
+                            "shelter",
+                            "medical",
+                            "psychological",
+                            "interpreter",
+                            "legal",
+                            "protection",
+                            "return_assistance",
+                            "education",
+                        )
+                    )
                 )
             )
         ),
@@ -1444,6 +1494,8 @@ def test_plan_invariants(facts: ReferralFacts, directory: tuple[ProviderFacts, .
             "health_minsa",
             "cem",
             "ngo_services",
+            "legal_aid_minjusdh",  # E7: legal need
+            "iom",  # E7: return need of a foreigner not seeking asylum
         }
         if not facts.needs:
             assert not plan.proposals
@@ -1460,5 +1512,14 @@ def test_plan_invariants(facts: ReferralFacts, directory: tuple[ProviderFacts, .
         "no_provider_for_profile",
         "capacity_full",
         "after_hours_unavailable",
+        "no_service_for_need",
     }
-    assert {a.code for a in plan.alerts} <= {"child_not_in_police_station", "interpreter_needed"}
+    assert {a.code for a in plan.alerts} <= {
+        "child_not_in_police_station",
+        "interpreter_needed",
+        "urgent_medical_care",
+    }
+    # E7: nothing a person asked for disappears silently.
+    for need in facts.needs - {"interpreter"}:
+        answered = set(types) & NEED_SERVICE_TYPES.get(need, frozenset())
+        assert answered or any(g.need == need for g in plan.gaps), need

@@ -1243,19 +1243,19 @@ SPEC_LISTS = {
     "need": "shelter medical psychological legal interpreter protection family_tracing "
     "documentation financial education employment return_assistance",
     "alert": "age_unknown_verify child_not_in_police_station interpreter_needed "
-    "possible_duplicate consent_missing overdue_mandatory_referral",
+    "possible_duplicate consent_missing overdue_mandatory_referral urgent_medical_care",
     "aggravating": "victim_under_14 victim_14_17 pregnant disability public_official_involved "
     "relative_or_guardian_involved multiple_victims criminal_organization "
     "serious_injury_or_death",
     "service_type": "mimp_upe car_specialized_trafficking car_general cem udavit "
     "prosecutor_trafficking police_trafficking legal_aid_minjusdh ngo_shelter ngo_services "
-    "health_minsa labor_inspection_sunafil migration_migraciones iom refugee_cepr consulate "
+    "health_minsa labor_inspection_sunafil migration_migraciones iom refugee_cepr unhcr consulate "
     "demuna",
     "org_kind": "police prosecutor judiciary mimp labour migration health legal_aid "
     "local_government ngo international other",
     "gap": "no_state_shelter_adult_men no_shelter_accepting_transgender "
     "no_specialized_shelter_boys no_provider_in_region no_provider_for_profile capacity_full "
-    "after_hours_unavailable",
+    "after_hours_unavailable no_service_for_need",
     "decline_reason": "no_capacity not_eligible unreachable other",
     "discharge_reason": "family_reintegration independent_living transferred left_voluntarily "
     "other",
