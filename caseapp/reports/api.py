@@ -117,7 +117,16 @@ _STATUS = _query(
 _COUNT = {
     "type": "object",
     "required": ["count", "suppressed"],
-    "properties": {"count": {"type": ["integer", "null"]}, "suppressed": {"type": "boolean"}},
+    "properties": {
+        "count": {"type": ["integer", "null"]},
+        "suppressed": {"type": "boolean"},
+        "suppression": {
+            "type": "string",
+            "enum": ["primary", "complementary"],
+            "description": "only on a suppressed count: primary (from 1 to k-1) or "
+            "complementary (hidden so that another suppressed count cannot be deduced)",
+        },
+    },
 }
 openapi.register_schema("PublishedCount", _COUNT)
 openapi.register_schema(
@@ -142,7 +151,8 @@ openapi.register_schema(
                 "items": {
                     "type": "object",
                     "description": "one key per dimension, plus count (null when "
-                    "suppressed) and suppressed",
+                    "suppressed), suppressed and, when suppressed, suppression "
+                    "(primary or complementary)",
                     "additionalProperties": True,
                 },
             },
