@@ -6,6 +6,7 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from caseapp.core.security import ROLES
+from caseapp.web.nav import ROLE_LABELS
 
 
 class LoginForm(FlaskForm):
@@ -34,7 +35,9 @@ class UserCreateForm(FlaskForm):
         ],
     )
     full_name = StringField(_l("Nombre completo"), validators=[Length(max=200)])
-    role = SelectField(_l("Rol"), choices=[(r, r) for r in ROLES], validators=[DataRequired()])
+    role = SelectField(
+        _l("Rol"), choices=[(r, ROLE_LABELS[r]) for r in ROLES], validators=[DataRequired()]
+    )
     org = SelectField(_l("Organización"), validators=[DataRequired()])
     # Optional: accounts that read cases get theirs from the approving supervisor (ADR 0013)
     password = PasswordField(

@@ -17,6 +17,7 @@ from caseapp.audit.services import Actor
 from caseapp.core import codes
 from caseapp.core.errors import ValidationFailed
 from caseapp.directory.hours import parse_hours
+from caseapp.directory.messages import Problem
 from caseapp.directory.models import CodeLabel, Region, Service
 from caseapp.extensions import db
 
@@ -102,7 +103,7 @@ def validate_row(raw: Mapping[str, str], region_codes: set[str]) -> DirectoryRow
     def need(column: str) -> str:
         value = get(column)
         if not value:
-            errors[column] = ["required"]
+            errors[column] = [Problem("required", "required")]
         return value
 
     def integer(column: str, default: int | None) -> int | None:
@@ -115,7 +116,7 @@ def validate_row(raw: Mapping[str, str], region_codes: set[str]) -> DirectoryRow
                 raise ValueError
             return number
         except ValueError:
-            errors[column] = ["must be a whole number ≥ 0"]
+            errors[column] = [Problem("whole_number", "must be a whole number ≥ 0")]
             return default
 
     code = need("code")
@@ -128,40 +129,46 @@ def validate_row(raw: Mapping[str, str], region_codes: set[str]) -> DirectoryRow
         errors["org_kind"] = [f"unknown organization kind {org_kind!r}"]
     region = need("region")
     if region and region not in region_codes:
-        errors["region"] = [f"unknown region {region!r}"]
+        errors["region"] = [Problem("unknown_region", "unknown region %(value)r", value=region)]
     min_age = integer("min_age", 0)
     max_age = integer("max_age", 120)
     if min_age is not None and max_age is not None and max_age < min_age:
-        errors["max_age"] = ["must be ≥ min_age"]
+        errors["max_age"] = [Problem("max_below_min", "must be ≥ min_age")]
     sexes = get("sexes") or "any"
     if sexes not in ("F", "M", "any"):
-        errors["sexes"] = ["must be F, M or any"]
+        errors["sexes"] = [Problem("sexes", "must be F, M or any")]
     flags: dict[str, bool] = {}
     for column in ("accepts_transgender", "accepts_foreign"):
         parsed = _bool(get(column) or "true")
         if parsed is None:
-            errors[column] = ["must be true or false"]
+            errors[column] = [Problem("boolean", "must be true or false")]
         flags[column] = bool(parsed)
     capacity = integer("capacity", None)
     if service_type in RESIDENTIAL_TYPES and capacity is None and "capacity" not in errors:
-        errors["capacity"] = ["required for residential services"]
+        errors["capacity"] = [Problem("capacity_required", "required for residential services")]
     hours = get("hours") or "24/7"
     try:
         parse_hours(hours)
     except ValueError as exc:
-        errors["hours"] = [str(exc)]
+        errors["hours"] = [Problem("hours", "%(detail)s", detail=str(exc), value=hours)]
     languages = _split(get("languages")) or ["es"]
     bad_langs = [lang for lang in languages if lang not in codes.get("language")]
     if bad_langs:
-        errors["languages"] = [f"unknown language codes: {', '.join(bad_langs)}"]
+        errors["languages"] = [
+            Problem("languages", "unknown language codes: %(value)s", value=", ".join(bad_langs))
+        ]
     nationalities = [n.upper() for n in _split(get("nationalities"))]
     bad_nat = [n for n in nationalities if len(n) != 3 or not n.isalpha()]
     if bad_nat:
-        errors["nationalities"] = [f"not ISO 3166 alpha-3: {', '.join(bad_nat)}"]
+        errors["nationalities"] = [
+            Problem("nationalities", "not ISO 3166 alpha-3: %(value)s", value=", ".join(bad_nat))
+        ]
     serves = _split(get("serves"))
     bad_tags = [t for t in serves if t not in PROFILE_TAGS]
     if bad_tags:
-        errors["serves"] = [f"unknown profile tags: {', '.join(bad_tags)}"]
+        errors["serves"] = [
+            Problem("serves", "unknown profile tags: %(value)s", value=", ".join(bad_tags))
+        ]
     if errors:
         raise ValidationFailed(errors)
     assert min_age is not None and max_age is not None

@@ -17,6 +17,7 @@ from caseapp.core.validation import apply_errors
 from caseapp.directory import services
 from caseapp.directory.forms import DirectoryFilterForm, ServiceEditForm
 from caseapp.directory.hours import parse_hours
+from caseapp.directory.messages import localize
 from caseapp.directory.models import Region, Service
 from caseapp.extensions import db
 
@@ -86,10 +87,11 @@ def edit_service(code: str, service_id: int) -> Any:
             region=org.region_code,
             city=org.city,
             notes=org.notes,
-            languages=";".join(service.languages),
-            nationalities=";".join(service.nationalities),
-            serves=";".join(service.serves),
         )
+        # obj= wins over keyword data in WTForms: give the list fields their text form.
+        form.languages.data = ";".join(service.languages)
+        form.nationalities.data = ";".join(service.nationalities)
+        form.serves.data = ";".join(service.serves)
     else:
         form = ServiceEditForm()
     form.region.choices = _region_choices()
@@ -115,7 +117,7 @@ def edit_service(code: str, service_id: int) -> Any:
             services.update_service(current_user, service, changes)
         except ValidationFailed as exc:
             db.session.rollback()
-            apply_errors(form, exc)
+            apply_errors(form, localize(exc))
         else:
             flash(_("Servicio actualizado."), "success")
             return redirect(url_for("directory.organization", code=code))

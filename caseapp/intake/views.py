@@ -19,6 +19,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
+from caseapp.audit.labels import action_label
 from caseapp.core.api import MAX_PAGE
 from caseapp.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from caseapp.core.i18n import locale
@@ -77,12 +78,6 @@ TAG_TEXT = {
     "indigenous_language": _l("Habla una lengua indígena"),
     "unaccompanied": _l("Sin acompañante adulto"),
     "asylum_seeker": _l("Solicitante de refugio o refugiada/o"),
-}
-
-ACTION_TEXT = {
-    "screening.create": _l("Evaluación registrada"),
-    "screening.override": _l("Decisión de supervisión registrada"),
-    "case.update": _l("Datos del caso modificados"),
 }
 
 
@@ -215,7 +210,7 @@ def _helpers() -> dict[str, Any]:
         "status_text": lambda code: STATUS_TEXT.get(code, code),
         "element_text": lambda code: ELEMENT_TEXT.get(code, code),
         "tag_text": lambda code: TAG_TEXT.get(code, code),
-        "action_text": lambda code: ACTION_TEXT.get(code, code),
+        "action_text": action_label,
         "lima_time": lima_time,
         "in_locale": in_locale,
         "next_steps": next_steps,

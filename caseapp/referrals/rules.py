@@ -1395,6 +1395,12 @@ def consent_covers(scope: frozenset[str] | None, service_type: str) -> bool:
     return "all" in scope or service_type in scope
 
 
+def forbidden_consent_scope(tags: Iterable[str]) -> frozenset[str]:
+    """Service types a consent for this person may not name (E2): an asylum seeker or
+    refugee is never referred to their State's consulate, so consent is not offered."""
+    return frozenset({CONSULATE_CONSENT_SCOPE}) if "asylum_seeker" in set(tags) else frozenset()
+
+
 #: Lifecycle (domain.md §5): which transitions each action may make.
 OPEN_STATUSES = frozenset({"pending_consent", "unassigned", "ready", "sent", "accepted"})
 NOT_YET_ACCEPTED = frozenset({"pending_consent", "unassigned", "ready", "sent"})

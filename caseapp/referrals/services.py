@@ -86,6 +86,11 @@ def record_consent(actor: User, case_uuid: str, payload: Any) -> Consent:
     case = _own_case(actor, case_uuid)
     if case.status == "closed":
         raise Conflict("The case is closed", code="case_closed")
+    tags = case.screenings[-1].tags if case.screenings else []
+    if data.given and (forbidden := sorted(set(data.scope) & rules.forbidden_consent_scope(tags))):
+        raise ValidationFailed(
+            {"scope": [f"not allowed for an asylum seeker or refugee: {', '.join(forbidden)}"]}
+        )
     previous = current_consent(case)
     withdrawal = not data.given and previous is not None and previous.given
     consent = _store_consent(actor, case, data, withdrawal)
@@ -102,6 +107,15 @@ def record_consent(actor: User, case_uuid: str, payload: Any) -> Consent:
             consent, referral.service_type, child=_child_case(case)
         ):
             _transition(actor, referral, "ready", "consent", reason="consent_given")
+            affected.append(referral.uuid)
+        elif (
+            data.given
+            and referral.status == "ready"
+            and referral.requires_consent
+            and not _covers(consent, referral.service_type, child=_child_case(case))
+        ):
+            # a narrower scope: what it no longer covers waits for consent again
+            _transition(actor, referral, "pending_consent", "consent", reason="consent_narrowed")
             affected.append(referral.uuid)
     audit.record(
         actor,

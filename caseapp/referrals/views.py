@@ -16,7 +16,7 @@ from caseapp.core.i18n import locale
 from caseapp.core.security import Permission, has_permission, requires
 from caseapp.core.validation import apply_errors
 from caseapp.extensions import db
-from caseapp.referrals import letters, services
+from caseapp.referrals import letters, rules, services
 from caseapp.referrals.documents import consent_json, receiving_view, referral_document
 from caseapp.referrals.forms import (
     ActionForm,
@@ -299,13 +299,10 @@ def consent(case_id: str) -> Any:
     case = screening.get_case(current_user, case_id)
     referrals = services.case_referrals(case)
     form = ConsentForm()
-    form.scope.choices = sorted(
-        {
-            (r.service_type, codes.get("service_type").label(r.service_type, _locale()))
-            for r in referrals
-        }
-        | {("consulate", codes.get("service_type").label("consulate", _locale()))}
-    )
+    tags = case.screenings[-1].tags if case.screenings else []
+    forbidden = rules.forbidden_consent_scope(tags)  # E2: never the consulate for asylum
+    offered = ({r.service_type for r in referrals} | {"consulate"}) - forbidden
+    form.scope.choices = sorted((t, codes.get("service_type").label(t, _locale())) for t in offered)
     form.given_by.choices = codes.get("consent_given_by").choices(_locale())
     form.method.choices = codes.get("consent_method").choices(_locale())
     status = 200

@@ -37,6 +37,7 @@ class Bar:
     value: int | None
     suppressed: bool
     group: str | None = None
+    complementary: bool = False  # hidden only to protect another count
 
 
 def _fmt(n: int) -> str:
@@ -64,12 +65,19 @@ def _open(chart_id: str, title: str, desc: str, height: int, css: str) -> list[s
     ]
 
 
-def _suppressed_text(k: int) -> str:
-    return _("suprimido (menos de %(k)d o protege otra cifra)", k=k)
+def _suppressed_text(k: int, complementary: bool = False) -> str:
+    if complementary:
+        return _("oculto (protege otra cifra)")
+    return _("suprimido (menos de %(k)d)", k=k)
 
 
-def _suppressed_word() -> str:
-    return str(escape(_("suprimido")))
+def _suppressed_word(complementary: bool = False) -> str:
+    return str(escape(_("oculto") if complementary else _("suprimido")))
+
+
+def is_complementary(cell: Mapping[str, Any]) -> bool:
+    """A published cell hidden only so that another cannot be deduced (disclosure.py)."""
+    return bool(cell.get("suppressed")) and cell.get("suppression") == "complementary"
 
 
 def bar_chart(chart_id: str, title: str, desc: str, bars: Sequence[Bar], k: int) -> Markup:
@@ -97,7 +105,7 @@ def bar_chart(chart_id: str, title: str, desc: str, bars: Sequence[Bar], k: int)
             continue
         indent = 16 if item.group is not None else 4
         if item.suppressed:
-            name = f"{item.label}: {_suppressed_text(k)}"
+            name = f"{item.label}: {_suppressed_text(k, item.complementary)}"
             out.append(
                 f'<g role="listitem" aria-label="{escape(name)}" class="chart-row suppressed">'
                 f"<title>{escape(name)}</title>"
@@ -105,8 +113,8 @@ def bar_chart(chart_id: str, title: str, desc: str, bars: Sequence[Bar], k: int)
                 "</text>"
                 f'<rect x="{LABEL_WIDTH}" y="{y}" width="{area}" height="{BAR}" '
                 f'fill="url(#{escape(chart_id)}-hatch)" class="chart-bar-suppressed"/>'
-                f'<text x="{LABEL_WIDTH + 6}" y="{y + 14}" class="chart-note">{_suppressed_word()}'
-                "</text></g>"
+                f'<text x="{LABEL_WIDTH + 6}" y="{y + 14}" class="chart-note">'
+                f"{_suppressed_word(item.complementary)}</text></g>"
             )
             continue
         value = item.value or 0
@@ -160,7 +168,7 @@ def line_chart(chart_id: str, title: str, desc: str, points: Sequence[Bar], k: i
                 f'text-anchor="middle">{escape(p.label)}</text>'
             )
         if p.suppressed:
-            name = f"{p.label}: {_suppressed_text(k)}"
+            name = f"{p.label}: {_suppressed_text(k, p.complementary)}"
             out.append(
                 f'<g role="listitem" aria-label="{escape(name)}" class="chart-row suppressed">'
                 f"<title>{escape(name)}</title>"
@@ -186,7 +194,7 @@ def line_chart(chart_id: str, title: str, desc: str, points: Sequence[Bar], k: i
             coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in seg)
             out.append(f'<polyline points="{coords}" class="chart-series" fill="none"/>')
     if any(p.suppressed for p in points):
-        note = escape(_("Columnas rayadas: cifra suprimida."))
+        note = escape(_("Columnas rayadas: cifra suprimida u oculta."))
         out.append(f'<text x="{left}" y="{height - 8}" class="chart-note">{note}</text>')
     out.append("</svg>")
     return Markup("".join(out))  # noqa: S704 - every interpolated text is escaped above
@@ -197,6 +205,7 @@ class Combination:
     members: tuple[str, ...]
     value: int | None
     suppressed: bool
+    complementary: bool = False
 
 
 def upset_chart(
@@ -244,12 +253,12 @@ def upset_chart(
             css = "upset-dot-on" if j in on else "upset-dot-off"
             parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="6" class="{css}"/>')
         if cell.suppressed:
-            name = f"{names}: {_suppressed_text(k)}"
+            name = f"{names}: {_suppressed_text(k, cell.complementary)}"
             parts.append(
                 f'<rect x="{bars_left}" y="{y}" width="{area}" height="{BAR}" '
                 f'fill="url(#{escape(chart_id)}-hatch)" class="chart-bar-suppressed"/>'
-                f'<text x="{bars_left + 6}" y="{y + 14}" class="chart-note">{_suppressed_word()}'
-                "</text>"
+                f'<text x="{bars_left + 6}" y="{y + 14}" class="chart-note">'
+                f"{_suppressed_word(cell.complementary)}</text>"
             )
             css_row = "chart-row suppressed"
         else:
@@ -310,7 +319,7 @@ def table_chart(
     desc = _("Cifras de la tabla; las suprimidas se muestran rayadas, sin su valor.")
     if len(names) == 1 and names[0] in ("year", "month"):
         points = [
-            Bar(str(r[names[0]]), r["count"], r["suppressed"])
+            Bar(str(r[names[0]]), r["count"], r["suppressed"], None, is_complementary(r))
             for r in _fill_periods(names[0], rows)
         ]
         return line_chart(chart_id, title, desc, points, k)
@@ -318,5 +327,6 @@ def table_chart(
     bars = []
     for r in rows:
         group = " · ".join(dims[n].code_label(r[n], locale) for n in names[:-1]) or None
-        bars.append(Bar(dims[last].code_label(r[last], locale), r["count"], r["suppressed"], group))
+        label = dims[last].code_label(r[last], locale)
+        bars.append(Bar(label, r["count"], r["suppressed"], group, is_complementary(r)))
     return bar_chart(chart_id, title, desc, bars, k)

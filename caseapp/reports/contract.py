@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, ClassVar, Protocol
+from typing import Annotated, Any, ClassVar, Literal, Protocol
 
 from pydantic import Field, model_validator
 
@@ -236,6 +236,11 @@ class EstimateQuery(Query):
 class PublishedCount(Shape):
     count: int | None
     suppressed: bool
+    suppression: Literal["primary", "complementary"] | None = Field(
+        None,
+        description="only on a suppressed count: primary (from 1 to k-1) or complementary "
+        "(hidden so that another suppressed count cannot be deduced)",
+    )
 
 
 class VictimsReport(Shape):
@@ -243,7 +248,8 @@ class VictimsReport(Shape):
     threshold: int
     dimensions: list[str]
     rows: list[dict[str, Any]] = Field(
-        description="one key per dimension, plus count (null when suppressed) and suppressed"
+        description="one key per dimension, plus count (null when suppressed), suppressed "
+        "and, when suppressed, suppression (primary or complementary)"
     )
     total: PublishedCount
     generated_at: str = Field(json_schema_extra={"format": "date-time"})

@@ -39,12 +39,12 @@ def estimate_chart(
     for i, bar in enumerate(bars):
         y = 10 + i * ROW
         if bar.suppressed:
-            name = f"{bar.label}: {charts._suppressed_text(k)}"
+            name = f"{bar.label}: {charts._suppressed_text(k, bar.complementary)}"
             body = (
                 f'<rect x="{LABEL_WIDTH}" y="{y}" width="{area}" height="{BAR}" '
                 f'fill="url(#{escape(chart_id)}-hatch)" class="chart-bar-suppressed"/>'
                 f'<text x="{LABEL_WIDTH + 6}" y="{y + 14}" class="chart-note">'
-                f"{charts._suppressed_word()}</text>"
+                f"{charts._suppressed_word(bar.complementary)}</text>"
             )
             css = "chart-row suppressed"
         else:

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from caseapp.core import codes
 from caseapp.core.errors import ValidationFailed
 from caseapp.reports import estimate_chart, estimates
-from caseapp.reports.charts import Bar
+from caseapp.reports.charts import Bar, is_complementary
 
 
 @dataclass
@@ -65,6 +65,8 @@ def section(
                 " + ".join(kinds.label(m, locale()) for m in c["combination"]),
                 c["persons"],
                 c["suppressed"],
+                None,
+                is_complementary(c),
             )
             for c in overlap.get("cells", [])
         ]

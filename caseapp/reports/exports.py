@@ -5,7 +5,8 @@
   ``@``, a tab or a carriage return gets a leading apostrophe, so a spreadsheet shows it
   as text instead of running it (OWASP "CSV injection"). XLSX cells get the same treatment
   and are stored explicitly as strings, never as formulas.
-- A suppressed count is written as the text ``<k`` (e.g. ``<10``), explained in the notes;
+- A suppressed count is written as the text ``<k`` (e.g. ``<10``), or ``oculto`` when it
+  is hidden only to protect another (complementary suppression), explained in the notes;
   it is never written as a number.
 - Headers and labels are in Spanish whatever the interface language: the files go to
   Peruvian institutions (the JSON keeps the codes and both languages' labels).
@@ -25,6 +26,7 @@ from flask_babel import force_locale
 
 from caseapp.core import codes
 from caseapp.reports import layouts
+from caseapp.stats import disclosure
 
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,12 +34,21 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 
 @dataclass(frozen=True, slots=True)
 class Hidden:
-    """A suppressed count: rendered as ``<k``, never as a number."""
+    """A suppressed count: ``<k`` (primary), or ``oculto`` when a larger count (or a
+    zero) is hidden only to protect another (complementary); never a number."""
 
     threshold: int
+    complementary: bool = False
 
     def __str__(self) -> str:
-        return f"<{self.threshold}"
+        return HIDDEN_WORD if self.complementary else f"<{self.threshold}"
+
+
+HIDDEN_WORD = "oculto"
+
+
+def _hidden(cell: Mapping[str, Any], k: int) -> Hidden:
+    return Hidden(k, cell.get("suppression") == disclosure.COMPLEMENTARY)
 
 
 @dataclass(slots=True)
@@ -157,7 +168,7 @@ def to_xlsx(sheets: Sequence[Sheet]) -> bytes:
 
 
 def _count(cell: Mapping[str, Any], k: int, key: str = "count") -> Any:
-    return Hidden(k) if cell.get("suppressed") else cell.get(key)
+    return _hidden(cell, k) if cell.get("suppressed") else cell.get(key)
 
 
 def _dim_headers(dims: Mapping[str, layouts.Dim], names: Sequence[str]) -> list[str]:
@@ -181,8 +192,9 @@ def _common_notes(doc: Mapping[str, Any]) -> list[str]:
     k = doc["threshold"]
     filters = doc.get("filters", {})
     notes = [
-        f"<{k}: cifra reservada: menos de {k}, o una cifra mayor reservada para que otra "
-        "no pueda deducirse restando de los totales.",
+        f"<{k}: cifra reservada: menos de {k}.",
+        f"{HIDDEN_WORD}: cifra reservada (de {k} o más, o cero) para que otra reservada no "
+        "pueda deducirse restando de los totales.",
         f"Periodo: desde {filters.get('from') or 'el inicio'} hasta "
         f"{filters.get('to') or 'hoy'} (fecha de Lima).",
     ]
@@ -239,7 +251,7 @@ def overlap_sheets(doc: Mapping[str, Any]) -> list[Sheet]:
         [
             "+".join(c["combination"]),
             " + ".join(kinds.code_label(x, "es") for x in c["combination"]),
-            Hidden(k) if c["suppressed"] else c["persons"],
+            _hidden(c, k) if c["suppressed"] else c["persons"],
         ]
         for c in doc["cells"]
     ]

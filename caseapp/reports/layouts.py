@@ -222,8 +222,14 @@ def perturbation_doc() -> dict[str, object]:
 def align_totals(tables: Sequence[dict[str, Any]]) -> None:
     """Tables of one workbook share their total: hidden in one, hidden in all."""
     if any(t["total"]["suppressed"] for t in tables):
+        primary = any(
+            t["total"].get("suppression") == disclosure.PRIMARY
+            for t in tables
+            if t["total"]["suppressed"]
+        )
+        why = disclosure.PRIMARY if primary else disclosure.COMPLEMENTARY
         for t in tables:
-            t["total"] = {"count": None, "suppressed": True}
+            t["total"] = {"count": None, **disclosure.marks(True, why)}
 
 
 # -- layout: UNODC GLOTIP ---------------------------------------------------------------------

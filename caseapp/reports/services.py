@@ -223,7 +223,7 @@ def overlap_report(actor: Actor, params: ReportParams) -> dict[str, Any]:
             {
                 "combination": str(c.key[0]).split("+"),
                 "persons": c.count,
-                "suppressed": c.suppressed,
+                **disclosure.marks(c.suppressed, c.suppression),
             }
             for c in published
         ],
@@ -269,7 +269,10 @@ def referrals_report(
     for row in table["rows"]:
         key = tuple(row[d] for d in dims)
         late_row = late.get(key, {"count": 0, "suppressed": False})
-        row["overdue"] = {"count": late_row["count"], "suppressed": late_row["suppressed"]}
+        row["overdue"] = {
+            "count": late_row["count"],
+            **disclosure.marks(late_row["suppressed"], late_row.get("suppression")),
+        }
         median = None if row["suppressed"] else _median_hours(result.hours.get(key, []), k)
         row["median_hours_to_acceptance"] = median
     all_hours = [h for values in result.hours.values() for h in values]
@@ -379,7 +382,7 @@ def occupancy_report(
                 "service_type": s.service_type,
                 "capacity": s.capacity,
                 "occupied": cell.count,
-                "suppressed": cell.suppressed,
+                **disclosure.marks(cell.suppressed, cell.suppression),
             }
         )
     rows.sort(key=lambda r: (region_dim.order(r["region"]), r["provider"], r["service_type"]))

@@ -124,7 +124,9 @@ def overlap() -> Any:
         kinds = codes.get("org_kind")
         sources = [(s, kinds.label(s, locale())) for s in doc["sources"]]
         cells = [
-            charts.Combination(tuple(c["combination"]), c["persons"], c["suppressed"])
+            charts.Combination(
+                tuple(c["combination"]), c["persons"], c["suppressed"], charts.is_complementary(c)
+            )
             for c in doc["cells"]
         ]
         cells.sort(key=lambda c: (c.suppressed, -(c.value or 0)))
@@ -217,7 +219,10 @@ def occupancy() -> Any:
     doc, status, args = _run(form, "occupancy")
     chart = None
     if doc is not None and doc["series"]:
-        points = [charts.Bar(p["month"], p["count"], p["suppressed"]) for p in doc["series"]]
+        points = [
+            charts.Bar(p["month"], p["count"], p["suppressed"], None, charts.is_complementary(p))
+            for p in doc["series"]
+        ]
         chart = charts.line_chart(
             "occupancy-chart",
             _("Personas acogidas al cierre de cada mes"),

@@ -79,9 +79,21 @@ class PublishedCount:
 
     count: int | None
     suppressed: bool
+    suppression: str | None = None  # PRIMARY or COMPLEMENTARY when suppressed
 
     def as_dict(self) -> dict[str, object]:
-        return {"count": self.count, "suppressed": self.suppressed}
+        return {"count": self.count, **marks(self.suppressed, self.suppression)}
+
+
+PRIMARY, COMPLEMENTARY = "primary", "complementary"
+
+
+def marks(suppressed: bool, suppression: str | None) -> dict[str, object]:
+    """`suppressed`, plus why for a suppressed count: `primary` (a count from 1 to k-1)
+    or `complementary` (a larger count or zero hidden so another cannot be deduced)."""
+    if not suppressed:
+        return {"suppressed": False}
+    return {"suppressed": True, "suppression": suppression or PRIMARY}
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +101,7 @@ class PublishedCell:
     key: Key
     count: int | None
     suppressed: bool
+    suppression: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +138,7 @@ class SuppressedTable:
         for cell in self.cells:
             row: dict[str, object] = dict(zip(self.dimensions, cell.key, strict=True))
             row["count"] = cell.count
-            row["suppressed"] = cell.suppressed
+            row.update(marks(cell.suppressed, cell.suppression))
             out.append(row)
         return out
 
@@ -159,7 +172,7 @@ def publish_count(
     _check_count(count, "count")
     _check_k(k)
     if 0 < count < k:
-        return PublishedCount(None, True)
+        return PublishedCount(None, True, PRIMARY)
     noisy = Perturbation(max_noise, {}, 0).value(count, key, k, "count")
     return PublishedCount(noisy, False)
 
@@ -239,11 +252,17 @@ def suppress_table(
     def shown(count: int, key: int | None, what: object) -> int:
         return noisy.value(count, key, k, what)
 
+    def why(entry: int) -> str | None:
+        if not supp[entry]:
+            return None
+        return PRIMARY if entry in table.primary else COMPLEMENTARY
+
     published_cells = tuple(
         PublishedCell(
             key,
             None if supp[i] else shown(counts[i], noisy.keys.get(key), key),
             supp[i],
+            why(i),
         )
         for i, key in enumerate(keys)
     )
@@ -252,7 +271,9 @@ def suppress_table(
         dimensions=dims,
         threshold=k,
         cells=published_cells,
-        total=PublishedCount(None if supp[t] else shown(total, noisy.total_key, "total"), supp[t]),
+        total=PublishedCount(
+            None if supp[t] else shown(total, noisy.total_key, "total"), supp[t], why(t)
+        ),
         exposed_by_marginals=tuple(keys[i] for i in sorted(table.exposed) if i != t),
     )
 

@@ -9,6 +9,7 @@ from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from caseapp.audit import labels
 from caseapp.core.i18n import locale
 from caseapp.core.security import Permission, has_permission
 from caseapp.core.time import LIMA
@@ -178,6 +179,8 @@ def template_globals() -> dict[str, Any]:
     return {
         "nav_items": nav_items,
         "role_label": lambda role: ROLE_LABELS.get(role, role),
+        "action_label": labels.action_label,
+        "reason_label": labels.event_reason_label,
         "current_locale": locale,
         "code_label": code_label,
         "code_label_es": code_label_es,

@@ -364,7 +364,7 @@ def test_small_cells_and_their_complement_are_suppressed(api, k):
     statistician = _suppression_data(api)
     doc = victims(statistician, "by=sex")
     rows = {r["sex"]: r for r in doc["rows"]}
-    assert rows["M"] == {"sex": "M", "count": None, "suppressed": True}
+    assert rows["M"] == {"sex": "M", "count": None, "suppressed": True, "suppression": "primary"}
     # one hidden cell would be total minus the rest: the next smallest is hidden too
     assert rows["unknown"]["suppressed"] and rows["unknown"]["count"] is None
     # Published counts carry cell-key noise (ADR 0016): F is 5 +- min(2, 5 - k), the
@@ -383,10 +383,14 @@ def test_a_small_total_is_suppressed(api):
         post(police, screening())
     doc = victims(api("statistician", POLICE), "by=region")
     assert doc["threshold"] == 10
-    assert doc["total"] == {"count": None, "suppressed": True}
+    assert doc["total"] == {"count": None, "suppressed": True, "suppression": "primary"}
     assert all(r["suppressed"] and r["count"] is None for r in doc["rows"])
     no_by = victims(api("statistician", POLICE), "")
-    assert no_by["rows"] == [] and no_by["total"] == {"count": None, "suppressed": True}
+    assert no_by["rows"] == [] and no_by["total"] == {
+        "count": None,
+        "suppressed": True,
+        "suppression": "primary",
+    }
     overlap = api("statistician", POLICE).get("/api/v1/reports/overlap").json
     assert overlap["total_persons"] is None and overlap["total_screenings"] is None
     assert all(c["persons"] is None for c in overlap["cells"])
@@ -409,7 +413,7 @@ def test_csv_and_xlsx_never_write_a_suppressed_number(api, k):
     f_count = next(r["count"] for r in as_json["rows"] if r["sex"] == "F")
     total = as_json["total"]["count"]
     assert 3 <= f_count <= 7 and 8 <= total <= 12
-    assert body == {"F": str(f_count), "M": "<3", "unknown": "<3", "Total": str(total)}
+    assert body == {"F": str(f_count), "M": "<3", "unknown": "oculto", "Total": str(total)}
 
     response = statistician.get("/api/v1/reports/victims?by=sex&format=xlsx")
     assert response.status_code == 200
@@ -420,7 +424,7 @@ def test_csv_and_xlsx_never_write_a_suppressed_number(api, k):
     assert {row[0]: row[2] for row in values[1:]} == {
         "F": f_count,
         "M": "<3",
-        "unknown": "<3",
+        "unknown": "oculto",
         "Total": total,
     }
     assert_no_small([v for row in values for v in row], 3)
@@ -544,11 +548,11 @@ def test_occupancy_suppresses_small_occupied_counts(api, k):
     assert row["occupied"] is None and row["suppressed"] and row["capacity"] == 12
     lima = next(r for r in doc["regions"] if r["region"] == "1501")
     assert lima["suppressed"] and lima["count"] is None
-    assert doc["total"] == {"count": None, "suppressed": True}
+    assert doc["total"] == {"count": None, "suppressed": True, "suppression": "primary"}
     assert doc["series"] == [
         {"month": "2026-02", "count": 0, "suppressed": False},
-        {"month": "2026-03", "count": None, "suppressed": True},
-        {"month": "2026-04", "count": None, "suppressed": True},
+        {"month": "2026-03", "count": None, "suppressed": True, "suppression": "primary"},
+        {"month": "2026-04", "count": None, "suppressed": True, "suppression": "primary"},
     ]
     assert "free" not in str(doc) and "available" not in str(doc)
     assert_no_small(

@@ -130,7 +130,7 @@ def test_a_stand_alone_count_is_suppressed_then_perturbed(count, key, k, max_noi
     published = disclosure.publish_count(count, k, key=key, max_noise=max_noise)
     assert published == disclosure.publish_count(count, k, key=key, max_noise=max_noise)
     if 0 < count < k:
-        assert published == disclosure.PublishedCount(None, True)
+        assert published == disclosure.PublishedCount(None, True, "primary")
     else:
         assert published.count is not None and abs(published.count - count) <= max_noise
         assert not 1 <= published.count < k

@@ -119,8 +119,20 @@ def test_one_dimension(
 def test_rows_have_the_api_shape() -> None:
     table = suppress_table(["sex", "age_group"], {("F", "adult"): 12, ("M", "adult"): 3}, 15, 10)
     assert table.rows() == [
-        {"sex": "F", "age_group": "adult", "count": None, "suppressed": True},
-        {"sex": "M", "age_group": "adult", "count": None, "suppressed": True},
+        {
+            "sex": "F",
+            "age_group": "adult",
+            "count": None,
+            "suppressed": True,
+            "suppression": "complementary",
+        },
+        {
+            "sex": "M",
+            "age_group": "adult",
+            "count": None,
+            "suppressed": True,
+            "suppression": "primary",
+        },
     ]
     assert table.total.as_dict() == {"count": 15, "suppressed": False}
     assert table.threshold == 10 and table.dimensions == ("sex", "age_group")
@@ -239,7 +251,12 @@ def test_overlap_table_combinations_sum_to_total_persons() -> None:
     }
     table = suppress_table(["combination"], cells, 100, 10)
     assert hidden(table) == {("mimp",), ("police", "prosecutor")}
-    assert table.rows()[2] == {"combination": ("mimp",), "count": None, "suppressed": True}
+    assert table.rows()[2] == {
+        "combination": ("mimp",),
+        "count": None,
+        "suppressed": True,
+        "suppression": "primary",
+    }
 
 
 def test_pattern_does_not_depend_on_row_order_or_dimension_order() -> None:
