@@ -4,7 +4,7 @@
 # recreated), runs B1–B5, prints the table and writes docs/performance.md.
 #   scripts/bench.sh [--persons N] [--only B1,B3] [--quick]
 # Fault injection (not run here; starts its own private PostgreSQL, restarts it under load;
-# docs/security-rows/outage.md): .venv/bin/python -m benchmarks.fault_restart [--seconds 60]
+# docs/security.md, "Fault run"): .venv/bin/python -m benchmarks.fault_restart [--seconds 60]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

@@ -9,6 +9,7 @@ from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from caseapp.accounts.forms import ROLE_LABELS
 from caseapp.audit import labels
 from caseapp.core.i18n import locale
 from caseapp.core.security import Permission, has_permission
@@ -83,14 +84,6 @@ NAV: list[NavEntry] = [
         Permission.AUDIT_VIEW,
     ),
 ]
-
-ROLE_LABELS = {
-    "screener": _l("Evaluador(a)"),
-    "caseworker": _l("Gestor(a) de casos"),
-    "supervisor": _l("Supervisor(a)"),
-    "statistician": _l("Estadístico(a)"),
-    "admin": _l("Administrador(a)"),
-}
 
 
 def nav_items() -> list[dict[str, Any]]:
