@@ -21,6 +21,8 @@ MODULES = (
     "b3_throughput",
     "b4_cases",
     "b5_synth",
+    "b6_linkage",
+    "b6_splink",
     "loadgen",
     "payloads",
     "machine",
