@@ -6,6 +6,7 @@ from caseapp.audit.notes import AuditNote
 from caseapp.core.idempotency import IdempotencyRecord
 from caseapp.directory.models import CodeLabel, Region, Service
 from caseapp.facts.models import ScreeningFact, ScreeningFactPurpose
+from caseapp.imports.models import ImportBatch, ImportRecord
 from caseapp.referrals.models import Consent, GapRecord, Referral, ReferralEvent
 from caseapp.screening.models import Case, Person, Screening
 from caseapp.shelters.models import Admission
@@ -20,6 +21,8 @@ __all__ = [
     "Consent",
     "GapRecord",
     "IdempotencyRecord",
+    "ImportBatch",
+    "ImportRecord",
     "LoginThrottle",
     "Organization",
     "Person",

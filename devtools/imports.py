@@ -29,6 +29,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("shelters",),
     ("maintenance",),
     ("intake",),
+    # register import: screening and facts in bulk, beside the intake workflow
+    ("imports",),
     ("reports",),
     ("web",),
     # `models` only gathers every model for Alembic; it sits with the app's wiring.

@@ -32,6 +32,9 @@ def init_app(app: Flask) -> None:
     from caseapp.maintenance.cli import register as register_maintenance
 
     register_maintenance(app)  # keys, backup, retention
+    from caseapp.imports.cli import register as register_imports
+
+    register_imports(app)  # flask import …
 
 
 def _add_developer_commands(app: Flask) -> None:
