@@ -5,6 +5,7 @@ from caseapp.audit.models import AuditEvent
 from caseapp.audit.notes import AuditNote
 from caseapp.core.idempotency import IdempotencyRecord
 from caseapp.directory.models import CodeLabel, Region, Service
+from caseapp.exchange.models import ExchangeRecord
 from caseapp.facts.models import ScreeningFact, ScreeningFactPurpose
 from caseapp.referrals.models import Consent, GapRecord, Referral, ReferralEvent
 from caseapp.screening.models import Case, Person, Screening
@@ -18,6 +19,7 @@ __all__ = [
     "Case",
     "CodeLabel",
     "Consent",
+    "ExchangeRecord",
     "GapRecord",
     "IdempotencyRecord",
     "LoginThrottle",

@@ -29,6 +29,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("shelters",),
     ("maintenance",),
     ("intake",),
+    # Exchange formats: cases through intake, the directory through directory.
+    ("exchange",),
     ("reports",),
     ("web",),
     # `models` only gathers every model for Alembic; it sits with the app's wiring.

@@ -32,6 +32,9 @@ def init_app(app: Flask) -> None:
     from caseapp.maintenance.cli import register as register_maintenance
 
     register_maintenance(app)  # keys, backup, retention
+    from caseapp.exchange.cli import register as register_exchange
+
+    register_exchange(app)  # export htcds, exchange import-htcds, directory *-hsds
 
 
 def _add_developer_commands(app: Flask) -> None:

@@ -283,7 +283,11 @@ RELATIONSHIP_TO_TRAFFICKER = _freeze(
         "stranger": "Unaquainted",  # sic: the standard's value name
     },
     unmapped={"unknown": "not known: left empty (HTCDS has no 'unknown')"},
-    reverse={"Familial": "family", "Acquainted": "friend_or_acquaintance", "Unaquainted": "stranger"},
+    reverse={
+        "Familial": "family",
+        "Acquainted": "friend_or_acquaintance",
+        "Unaquainted": "stranger",
+    },
 )
 
 METHOD_OF_RECRUITMENT = _freeze(

@@ -12,29 +12,36 @@ from caseapp.core import codes, htcds
 
 SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "codes.md"
 
-#: crosswalk list → how to find its codes in codes.md (the row or paragraph naming them)
+#: crosswalk list → where codes.md names its codes: a table row (``| name |``), the purpose
+#: table's first column, or a paragraph (until the next blank line) starting with the text
 SPEC_ROWS = {
-    "sex": r"^\| sex \|",
-    "gender_identity": r"^\| gender_identity \|",
-    "language": r"^\| languages \|",
-    "indicator": r"^(Strong \(each alone|Other: `takes_earnings`|`excessive_hours`)",
-    "purpose": r"^\| `[a-z_]+` \| [^|]+ \| [^|]+ \| 0204",
-    "sector": r"^(Sector of exploitation|`fishing`, `construction`|`peddling`)",
-    "trafficker_relation": r"^\| trafficker_relation \|",
-    "recruitment_method": r"^\| recruitment_method \|",
-    "org_kind": r"^(Organization kinds|`judiciary`, `mimp`|`ngo`, `international`)",
+    "sex": "| sex |",
+    "gender_identity": "| gender_identity |",
+    "language": "| languages |",
+    "indicator": "Strong (each alone",
+    "purpose": "PURPOSE TABLE",
+    "sector": "Sector of exploitation",
+    "trafficker_relation": "| trafficker_relation |",
+    "recruitment_method": "| recruitment_method |",
+    "org_kind": "Organization kinds",
 }
 
 
-def spec_codes(pattern: str) -> set[str]:
-    text = SPEC.read_text(encoding="utf-8")
-    found: set[str] = set()
-    for line in text.splitlines():
-        if re.search(pattern, line):
-            cell = line.split("|")[1] if pattern.startswith(r"^\| `") else line
-            cell = re.sub(r"\([^)]*\)", "", cell)  # "(each alone makes … `possible`)"
-            found |= set(re.findall(r"`([A-Za-z_0-9]+)`", cell))
-    return found
+def spec_codes(start: str) -> set[str]:
+    lines = SPEC.read_text(encoding="utf-8").splitlines()
+    if start == "PURPOSE TABLE":
+        rows = [ln for ln in lines if re.match(r"^\| `[a-z_]+` \|.*\| 0204\d \|$", ln)]
+        text = " ".join(row.split("|")[1] for row in rows)
+    else:
+        first = next(i for i, ln in enumerate(lines) if ln.startswith(start))
+        block = [lines[first]]
+        if not start.startswith("|"):
+            for ln in lines[first + 1 :]:
+                if not ln.strip():
+                    break
+                block.append(ln)
+        text = re.sub(r"\([^)]*\)", "", " ".join(block))  # "(each alone … `possible`)"
+    return set(re.findall(r"`([A-Za-z_0-9]+)`", text))
 
 
 @pytest.mark.skipif(not SPEC.exists(), reason="the shared spec is not beside the repository")
