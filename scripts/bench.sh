@@ -3,9 +3,15 @@
 # database (CASEAPP_BENCH_DATABASE_URL, default ruta_bench on 127.0.0.1; dropped and
 # recreated), runs B1–B5, prints the table and writes docs/performance.md.
 #   scripts/bench.sh [--persons N] [--only B1,B3] [--quick]
+# HTCDS round trip (issue 17; its own databases ruta_exchange and ruta_exchange_rt):
+#   scripts/bench.sh --only HTCDS [--persons 720] [--sqlite]
 # Fault injection (not run here; starts its own private PostgreSQL, restarts it under load;
 # docs/security.md, "Fault run"): .venv/bin/python -m benchmarks.fault_restart [--seconds 60]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+if [[ "${1:-}" == "--only" && "${2:-}" == "HTCDS" ]]; then
+  shift 2
+  exec .venv/bin/python -m benchmarks.htcds_roundtrip "$@"
+fi
 exec .venv/bin/python -m benchmarks.run "$@"

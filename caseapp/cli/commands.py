@@ -36,6 +36,10 @@ def init_app(app: Flask) -> None:
 
     register_imports(app)  # flask import …
 
+    from caseapp.exchange.cli import register as register_exchange
+
+    register_exchange(app)  # export htcds, exchange import-htcds, directory *-hsds
+
 
 def _add_developer_commands(app: Flask) -> None:
     """`flask synth` comes from devtools/, outside the product package, and only where

@@ -69,6 +69,12 @@ NAV: list[NavEntry] = [
         Permission.REPORTS_VIEW,
     ),
     NavEntry(
+        "exchange.htcds_page",
+        _l("Intercambio HTCDS"),
+        _l("Descargar los casos de su organización en el estándar HTCDS 2.0."),
+        Permission.HTCDS_EXPORT,
+    ),
+    NavEntry(
         "accounts.pending_accounts",
         _l("Cuentas por aprobar"),
         _l("Cuentas nuevas de su organización que esperan su aprobación."),
