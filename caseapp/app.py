@@ -182,6 +182,8 @@ def _register_blueprints(app: Flask) -> None:
     # Feature API modules add their routes to the shared /api/v1 blueprint on import.
     from caseapp.directory import api as _directory_api  # noqa: F401
     from caseapp.directory.views import bp as directory_bp
+    from caseapp.exchange import api as _exchange_api  # noqa: F401
+    from caseapp.exchange.views import bp as exchange_bp
     from caseapp.extensions import csrf
     from caseapp.intake import api as _intake_api  # noqa: F401
     from caseapp.intake.views import bp as screening_bp
@@ -207,6 +209,7 @@ def _register_blueprints(app: Flask) -> None:
         shelters_bp,
         admissions_bp,
         reports_bp,
+        exchange_bp,
         api,
     )
     for bp in blueprints:

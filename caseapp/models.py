@@ -5,7 +5,9 @@ from caseapp.audit.models import AuditEvent
 from caseapp.audit.notes import AuditNote
 from caseapp.core.idempotency import IdempotencyRecord
 from caseapp.directory.models import CodeLabel, Region, Service
+from caseapp.exchange.models import ExchangeRecord
 from caseapp.facts.models import ScreeningFact, ScreeningFactPurpose
+from caseapp.imports.models import ImportBatch, ImportRecord
 from caseapp.referrals.models import Consent, GapRecord, Referral, ReferralEvent
 from caseapp.screening.models import Case, Person, Screening
 from caseapp.shelters.models import Admission
@@ -18,8 +20,11 @@ __all__ = [
     "Case",
     "CodeLabel",
     "Consent",
+    "ExchangeRecord",
     "GapRecord",
     "IdempotencyRecord",
+    "ImportBatch",
+    "ImportRecord",
     "LoginThrottle",
     "Organization",
     "Person",

@@ -29,6 +29,10 @@ LAYERS: list[tuple[str, ...]] = [
     ("shelters",),
     ("maintenance",),
     ("intake",),
+    # register import: screening and facts in bulk, beside the intake workflow
+    ("imports",),
+    # Exchange formats: cases through intake, the directory through directory.
+    ("exchange",),
     ("reports",),
     ("web",),
     # `models` only gathers every model for Alembic; it sits with the app's wiring.

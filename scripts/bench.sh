@@ -5,11 +5,17 @@
 #   scripts/bench.sh [--persons N] [--only B1,B3] [--quick]
 # B6 (linkage quality against Splink on FEBRL and synth) needs no database; alone
 # (--only B6) it rewrites only its own section. Its dependencies are the `bench` extra.
+# HTCDS round trip (issue 17; its own databases ruta_exchange and ruta_exchange_rt):
+#   scripts/bench.sh --only HTCDS [--persons 720] [--sqlite]
 # Fault injection (not run here; starts its own private PostgreSQL, restarts it under load;
 # docs/security.md, "Fault run"): .venv/bin/python -m benchmarks.fault_restart [--seconds 60]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+if [[ "${1:-}" == "--only" && "${2:-}" == "HTCDS" ]]; then
+  shift 2
+  exec .venv/bin/python -m benchmarks.htcds_roundtrip "$@"
+fi
 # The benchmark-only dependencies (Splink, recordlinkage: pyproject.toml `bench`).
 bench_stamp=.venv/.ruta-bench-installed
 bench_want="$(sha256sum pyproject.toml | cut -d' ' -f1)"

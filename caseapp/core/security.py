@@ -40,6 +40,7 @@ class Permission(enum.StrEnum):
     USERS_MANAGE = "users.manage"
     ACCOUNTS_APPROVE = "accounts.approve"
     AUDIT_VIEW = "audit.view"
+    HTCDS_EXPORT = "htcds.export"
 
 
 _SCREENER = {
@@ -61,6 +62,7 @@ _SUPERVISOR = _CASEWORKER | {
     Permission.CONSENT_OVERRIDE,
     Permission.ESCALATION_INBOX,
     Permission.ACCOUNTS_APPROVE,  # four eyes on accounts an admin creates (ADR 0013)
+    Permission.HTCDS_EXPORT,  # every case of the organization at once (ADR 0023)
 }
 
 #: api.md §2, as data. Statisticians and admins never see case data.

@@ -34,6 +34,15 @@ def screen_person(actor: User, data: ScreeningInput) -> Screening:
     return screening
 
 
+def record_historical(actor: User, data: ScreeningInput) -> Screening:
+    """A screening imported from an existing register: recorded and counted like any
+    other (determination, statistics fact, linkage), but it plans no referrals: a case
+    identified years ago is no occasion to send a person to a UPE today (issue 17)."""
+    screening = screening_services.record_screening(actor, data)
+    facts.record(screening)
+    return screening
+
+
 def screen_once(
     actor: User, key: str | None, endpoint: str, payload: Any
 ) -> tuple[Screening, bool]:

@@ -93,6 +93,9 @@ EXPECTED: dict[str, object] = {
     "reports.exports_page": ALL,
     "reports.download": ALL,
     "reports.export_layout": ALL,
+    # exchange: every case of the organization at once (ADR 0023); the directory is public
+    "api.export_htcds": {"supervisor"},
+    "exchange.htcds_page": {"supervisor"},
 }
 
 

@@ -353,3 +353,13 @@ def test_splink_reference_links_febrl3_without_documents(tmp_path):
     assert summary["columns"] == []  # no document, sex or age-only year in this file
     assert s.true_persons == 2000
     assert s.precision > 0.95 and s.recall > 0.6
+
+
+def test_b6_section_stops_at_the_b3c_section_and_leaves_it_whole():
+    b3c = report.B3C_START + "\n## B3C: the CPU cost of one screening\n\nrows\n" + report.B3C_END
+    doc = report.replace_section(DOC, report.B6_HEADING, report.B6_HEADING + "\n\nv1\n")
+    doc = report.splice_b3c(doc, b3c + "\n")  # B3C lands after B6, before the method
+    assert doc.index(report.B6_HEADING) < doc.index(report.B3C_START)
+    doc = report.replace_section(doc, report.B6_HEADING, report.B6_HEADING + "\n\nv2\n")
+    assert report.b3c_section(doc) == b3c + "\n"
+    assert "v1" not in doc and report.extract_section(doc, report.B6_HEADING).endswith("v2\n")

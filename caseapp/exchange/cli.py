@@ -1,0 +1,88 @@
+"""``flask export htcds`` and ``flask exchange import-htcds`` (docs/exchange.md).
+
+Each command commits once, or rolls back: a file with any problem saves nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import AppGroup
+
+from caseapp.accounts.models import Organization
+from caseapp.audit.services import SystemActor
+from caseapp.core.errors import ValidationFailed
+from caseapp.extensions import db
+
+export_group = AppGroup("export", help="Export data in exchange formats.")
+exchange_group = AppGroup("exchange", help="Import exchange files (HTCDS).")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(export_group)
+    app.cli.add_command(exchange_group)
+
+
+def _organization(code: str) -> Organization:
+    org = db.session.scalar(sa.select(Organization).where(Organization.code == code))
+    if org is None:
+        click.echo(f"error: no organization with code {code!r}", err=True)
+        sys.exit(1)
+    return org
+
+
+def _actor(org: Organization) -> SystemActor:
+    """The operator, acting for ``org`` (its cases are created and read as that org's)."""
+    return SystemActor(email="system:cli", organization_id=org.id)
+
+
+@export_group.command("htcds")
+@click.option("--org", "org_code", required=True, help="Organization code (its cases only).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True))
+def export_htcds(org_code: str, out: str) -> None:
+    """Write every case of an organization as HTCDS 2.0 JSON (audited)."""
+    from caseapp.exchange import htcds_export
+
+    org = _organization(org_code)
+    doc = htcds_export.export_cases(_actor(org), org)
+    Path(out).write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+    db.session.commit()
+    click.echo(json.dumps({"cases": len(doc["cases"]), "file": out}))
+
+
+@exchange_group.command("import-htcds")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--org", "org_code", required=True, help="The organization the cases belong to.")
+@click.option("--dry-run", is_flag=True, help="Check the whole file; save nothing.")
+def import_htcds(file: str, org_code: str, dry_run: bool) -> None:
+    """Import the cases of an HTCDS 2.0 file as historical screenings (no referrals).
+
+    Idempotent by the file's CaseId; any problem → every one listed as path: message, and
+    nothing saved. The last line is a JSON summary."""
+    from caseapp.exchange import htcds_import
+
+    org = _organization(org_code)
+    try:
+        document = htcds_import.read_file(Path(file).read_bytes())
+        result = htcds_import.import_cases(_actor(org), org, document, dry_run=dry_run)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for path, messages in exc.fields.items():
+            for message in messages:
+                click.echo(f"{file}: {path}: {message}", err=True)
+        click.echo(json.dumps({"created": 0, "unchanged": 0, "errors": len(exc.fields)}))
+        sys.exit(1)
+    for path, message in result.errors:
+        click.echo(f"{file}: {path}: {message}", err=True)
+    if result.errors or dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    click.echo(json.dumps(result.summary()))
+    if result.errors:
+        sys.exit(1)
