@@ -78,16 +78,12 @@ def render(
     details: Mapping[str, list[str]],
     url: str,
     limits: str = "",
+    command: str = "",
 ) -> str:
     lines = [INTRO]
     lines.append("## Run\n")
     lines.append(f"- Date: {started:%Y-%m-%d %H:%M} UTC; took {elapsed / 60:.1f} min")
-    lines.append(
-        f"- Command: `scripts/bench.sh --persons {plan.persons}"
-        + (f" --only {','.join(plan.only)}" if len(plan.only) < 5 else "")
-        + (" --quick" if plan.quick else "")
-        + "`"
-    )
+    lines.append(f"- Command: `{command or f'scripts/bench.sh --persons {plan.persons}'}`")
     for line in machine.lines():
         lines.append(f"- {line}")
     lines.append(
@@ -175,3 +171,177 @@ From profiling (cProfile, pyinstrument, EXPLAIN ANALYZE) on this 2-core machine:
   foreign keys during the load and rebuilds them after the linkage (Details: the
   `index` phase), and links with the numpy pair scoring.
 """
+
+
+# -- B3C: the cost of one screening (its own section, kept across other runs) -------------
+
+B3C_START = "<!-- B3C:start (scripts/bench.sh --only B3C rewrites this section) -->"
+B3C_END = "<!-- B3C:end -->"
+_RUNS_START = "<!-- B3C:runs -->"
+_RUNS_END = "<!-- B3C:runs-end -->"
+B3C_KEEP_RUNS = 16
+B3C_ANALYSIS = ""
+B3C_GOAL = 150.0  # B3's goal, requests per second
+
+B3C_HEADERS = [
+    "path",
+    "app CPU / screening",
+    "PostgreSQL CPU / screening",
+    "app + db",
+    "statements (+ commit)",
+    "wall, one at a time",
+    "ceiling on the cores",
+    "≥ 150 req/s within reach?",
+]
+_RUN_HEADERS = [
+    "date (UTC)",
+    "commit",
+    "load (1 min) start → end",
+    "path",
+    "app ms",
+    "db ms",
+    "statements",
+    "ceiling",
+]
+
+B3C_METHOD = """\
+How it measures (`benchmarks/b3_cost.py`): after the data build (`flask synth`, as for
+every benchmark), the production app in this process (Flask test client) takes
+`rounds × requests` varied screenings (`benchmarks/payloads.py`) one after another on
+each path, the paths alternating: **api** = `POST /api/v1/screenings` with a screener's
+bearer token (as B3 posts), **web** = `POST /screenings/new` with the same facts as the
+form sends them (signed-in session, CSRF token, a new `submission_id` each time: the
+idempotency claim is part of it). Per screening: the app's CPU is `time.process_time()`
+of this process around the requests (the test client's own fraction of a millisecond
+included, gunicorn's HTTP parsing not); PostgreSQL's CPU is user + system time of the
+session's backend (`/proc/<pid>/stat`, pid from `SELECT pg_backend_pid()`), which
+parses, plans, executes, writes and flushes the WAL at commit; background work (WAL
+writer, checkpointer, autovacuum) is not in it. Statements are those SQLAlchemy sends
+(`before_cursor_execute`: a multi-row `INSERT … VALUES` is one), then the commit. The
+ceiling is cores × 1000 ms / (app + db ms): what the cores could serve if nothing else
+ran and the server added nothing, so it is an upper bound for B3, not a B3 figure.
+Medians over the rounds, spread min–max. CPU time is what the work costs whatever else
+the machine runs, so the figures hold on a busy machine; wall time does not (shown for
+reference).
+"""
+
+
+def render_b3c(
+    *,
+    command: str,
+    started: datetime,
+    commit: str,
+    load_start: tuple[float, float, float],
+    load_end: tuple[float, float, float],
+    sizes: Mapping[str, int],
+    rounds: Mapping[str, Sequence[Any]],
+    cores: int,
+    previous: str = "",
+    analysis: str = "",
+) -> str:
+    """The B3C section: this run's table, the kept runs (this one first) and the method.
+    ``rounds``: path → ``b3_cost.Round`` list; ``previous``: the old document, whose
+    kept runs are carried over."""
+    from benchmarks.stats import summarize
+
+    rows = []
+    new_runs = []
+    for path, rs in rounds.items():
+        app = summarize([r.app_ms for r in rs])
+        dbs = summarize([r.db_ms for r in rs])
+        total = summarize([r.cpu_ms for r in rs])
+        stm = summarize([r.statements_per_request for r in rs])
+        wall = summarize([r.wall_ms for r in rs])
+        ceiling = cores * 1000 / total.median
+        per = sorted({n for r in rs for n in r.per_request_statements})
+        span = f"{per[0]}–{per[-1]}" if per and per[0] != per[-1] else f"{per[0] if per else 0}"
+        commits = summarize([r.commits_per_request for r in rs]).median
+        rows.append(
+            [
+                path,
+                f"{app.median:.1f} ms ({app.minimum:.1f}–{app.maximum:.1f})",
+                f"{dbs.median:.1f} ms ({dbs.minimum:.1f}–{dbs.maximum:.1f})",
+                f"{total.median:.1f} ms",
+                f"{stm.median:.1f} (+ {commits:.0f}); {span} per request",
+                f"{wall.median:.1f} ms",
+                f"{ceiling:,.0f} req/s",
+                "yes" if ceiling >= B3C_GOAL else "**no**",
+            ]
+        )
+        new_runs.append(
+            [
+                f"{started:%Y-%m-%d %H:%M}",
+                commit,
+                f"{load_start[0]:.2f} → {load_end[0]:.2f}",
+                path,
+                f"{app.median:.1f}",
+                f"{dbs.median:.1f}",
+                f"{stm.median:.1f}",
+                f"{ceiling:,.0f} req/s",
+            ]
+        )
+    kept = [*(_md_row(r) for r in new_runs), *b3c_runs(previous)][:B3C_KEEP_RUNS]
+    requests = next(iter(rounds.values()))[0].requests if rounds else 0
+    n_rounds = len(next(iter(rounds.values()))) if rounds else 0
+    lines = [
+        B3C_START,
+        "## B3C: the CPU cost of one screening",
+        "",
+        f"- Date: {started:%Y-%m-%d %H:%M} UTC; commit `{commit}`",
+        f"- Command: `{command}`",
+        f"- Load averages (1, 5, 15 min): {fmt_load(load_start)} at start, "
+        f"{fmt_load(load_end)} at end",
+        "- Data: " + ", ".join(f"{fmt_count(v)} {k.replace('_', ' ')}" for k, v in sizes.items()),
+        f"- {n_rounds} rounds × {requests} screenings per path, {cores} cores; "
+        "CPU: median (min–max) over the rounds",
+        "",
+        markdown_table(B3C_HEADERS, rows),
+        "",
+        "Runs kept (newest first; the commit is the code measured, `+` = with "
+        "uncommitted changes):",
+        "",
+        _RUNS_START,
+        "| " + " | ".join(_RUN_HEADERS) + " |",
+        "|" + "|".join("---" for _ in _RUN_HEADERS) + "|",
+        *kept,
+        _RUNS_END,
+        "",
+    ]
+    if analysis:
+        lines += [analysis.rstrip(), ""]
+    lines += [B3C_METHOD.rstrip(), B3C_END]
+    return "\n".join(lines) + "\n"
+
+
+def _md_row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+
+def b3c_section(doc: str) -> str:
+    """The B3C section of a document (markers included), or ``""``."""
+    start, end = doc.find(B3C_START), doc.find(B3C_END)
+    if start < 0 or end < start:
+        return ""
+    return doc[start : end + len(B3C_END)] + "\n"
+
+
+def b3c_runs(doc: str) -> list[str]:
+    """The kept runs' table rows of a document's B3C section."""
+    section = b3c_section(doc)
+    start, end = section.find(_RUNS_START), section.find(_RUNS_END)
+    if start < 0 or end < start:
+        return []
+    body = section[start + len(_RUNS_START) : end].strip().splitlines()
+    return [line for line in body[2:] if line.startswith("| ")]
+
+
+def splice_b3c(doc: str, section: str) -> str:
+    """``doc`` with its B3C section replaced by ``section`` (placed before the method
+    when it had none)."""
+    old = b3c_section(doc)
+    if old:
+        return doc.replace(old, section)
+    anchor = doc.find("## How each benchmark measures")
+    if anchor < 0:
+        return doc.rstrip() + "\n\n" + section
+    return doc[:anchor] + section + "\n" + doc[anchor:]

@@ -30,8 +30,9 @@ from benchmarks.stats import (
     text_table,
 )
 
-ALL = ("B5", "B1", "B2", "B4", "B3")
+ALL = ("B5", "B1", "B2", "B4", "B3", "B3C")
 QUICK_PERSONS = 20_000
+B3C_PERSONS = 20_000  # B3C alone: its data size unless --persons says otherwise
 B4_TARGET = 100_000
 B3_ORG = "PNP-TRATA-CUS"
 B1_ORG = "PNP-TRATA-LIM"
@@ -54,6 +55,8 @@ class Plan:
     b3_clients: int
     output: str
     reuse_data: bool = False
+    b3c_rounds: int = 5
+    b3c_requests: int = 100
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Plan:
@@ -68,7 +71,11 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
         default=None,
         help="synthetic persons (default 1,000,000; 20,000 with --quick)",
     )
-    p.add_argument("--only", default="", help="comma list of B1..B5 (default: all)")
+    p.add_argument(
+        "--only",
+        default="",
+        help="comma list of B1..B5, B3C (default: all); B3C alone runs at 20,000 persons",
+    )
     p.add_argument(
         "--quick",
         action="store_true",
@@ -82,6 +89,10 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
     p.add_argument("--b3-seconds", type=float, default=None, help="length of each load run")
     p.add_argument("--b3-runs", type=int, default=None, help="load runs with the chosen config")
     p.add_argument("--b3-clients", type=int, default=20, help="concurrent clients")
+    p.add_argument("--b3c-rounds", type=int, default=5, help="B3C rounds per path")
+    p.add_argument(
+        "--b3c-requests", type=int, default=100, help="B3C screenings per round and path"
+    )
     p.add_argument(
         "--reuse-data",
         action="store_true",
@@ -97,7 +108,11 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
     unknown = [x for x in only if x not in ALL]
     if unknown:
         p.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(ALL)}")
-    persons = a.persons or (QUICK_PERSONS if a.quick else 1_000_000)
+    persons = a.persons or (
+        QUICK_PERSONS if a.quick else B3C_PERSONS if only == ("B3C",) else 1_000_000
+    )
+    if a.b3c_rounds < 1 or a.b3c_requests < 1:
+        p.error("--b3c-rounds and --b3c-requests must be at least 1")
     if persons < 1000:
         p.error("--persons must be at least 1,000")
     if not 1 <= a.b3_clients <= 200:
@@ -119,6 +134,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
         b3_clients=a.b3_clients,
         output=a.output,
         reuse_data=a.reuse_data,
+        b3c_rounds=a.b3c_rounds,
+        b3c_requests=a.b3c_requests,
     )
 
 
@@ -133,6 +150,7 @@ class Context:
     results: list[Result] = field(default_factory=list)
     details: dict[str, list[str]] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
+    b3c: dict[str, Any] = field(default_factory=dict)  # path → b3_cost.Round list
     app: Any = None
     synth_link: float | None = None  # seconds of synth's relink_all from scratch (B5)
 
@@ -448,6 +466,49 @@ def bench_b3(ctx: Context, screener_token: str) -> None:
     ctx.detail("B3", f"Chosen: gunicorn {chosen.label}.")
 
 
+def bench_b3c(ctx: Context, screener: Any) -> None:
+    from benchmarks import b3_cost
+
+    plan = ctx.plan
+    log(
+        f"B3C cost of one screening ({plan.b3c_rounds} rounds × {plan.b3c_requests} "
+        f"per path, in process)"
+    )
+    ctx.b3c = b3_cost.run(
+        ctx.app,
+        screener.token,
+        screener.email,
+        screener.password,
+        rounds=plan.b3c_rounds,
+        requests=plan.b3c_requests,
+        log=log,
+    )
+
+
+def git_commit() -> str:
+    """The short commit measured, with ``+`` when the application (``caseapp/``) has
+    uncommitted changes."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
+        )
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--", "caseapp").splitlines()
+    return head + ("+" if changed else "")
+
+
+def command_line(plan: Plan) -> str:
+    return (
+        f"scripts/bench.sh --persons {plan.persons}"
+        + (f" --only {','.join(plan.only)}" if len(plan.only) < len(ALL) else "")
+        + (" --quick" if plan.quick else "")
+    )
+
+
 # -- main ---------------------------------------------------------------------------------
 
 
@@ -501,24 +562,55 @@ def main(argv: Sequence[str] | None = None) -> int:
         bench_b4(ctx)
     if "B3" in plan.only:
         bench_b3(ctx, screener.token)
+    if "B3C" in plan.only:
+        with ctx.app.app_context():
+            cost_user = users.ensure_user("b3c.screener@bench.invalid", "screener", B3_ORG)
+        bench_b3c(ctx, cost_user)
 
     load_end = machine.load_averages()
     elapsed = time.perf_counter() - t_start
     info = machine.describe(env.postgres_version())
     rows = [r.cells() for r in ctx.results]
-    print(text_table(HEADERS, rows))
-    doc = report.render(
-        plan=plan,
-        machine=info,
-        started=started,
-        elapsed=elapsed,
-        load_start=load_start,
-        load_end=load_end,
-        sizes=ctx.sizes,
-        results=ctx.results,
-        details=ctx.details,
-        url=url,
-    )
+    if rows:
+        print(text_table(HEADERS, rows))
+    try:
+        with open(plan.output, encoding="utf-8") as f:
+            previous = f.read()
+    except FileNotFoundError:
+        previous = ""
+    section = report.b3c_section(previous)
+    if ctx.b3c:
+        section = report.render_b3c(
+            command=command_line(plan),
+            started=started,
+            commit=git_commit(),
+            load_start=load_start,
+            load_end=load_end,
+            sizes=ctx.sizes,
+            rounds=ctx.b3c,
+            cores=os.cpu_count() or 1,
+            previous=previous,
+            analysis=report.B3C_ANALYSIS,
+        )
+        print(section)
+    if plan.only == ("B3C",):  # the rest of the document is another run's: kept
+        doc = report.splice_b3c(previous or report.INTRO, section)
+    else:
+        doc = report.render(
+            plan=plan,
+            machine=info,
+            started=started,
+            elapsed=elapsed,
+            load_start=load_start,
+            load_end=load_end,
+            sizes=ctx.sizes,
+            results=ctx.results,
+            details=ctx.details,
+            url=url,
+            command=command_line(plan),
+        )
+        if section:
+            doc = report.splice_b3c(doc, section)
     with open(plan.output, "w", encoding="utf-8") as f:
         f.write(doc)
     log(f"wrote {plan.output} ({elapsed / 60:.1f} min; load averages {machine.fmt_load(load_end)})")

@@ -7,6 +7,7 @@ from caseapp.core.idempotency import IdempotencyRecord
 from caseapp.directory.models import CodeLabel, Region, Service
 from caseapp.exchange.models import ExchangeRecord
 from caseapp.facts.models import ScreeningFact, ScreeningFactPurpose
+from caseapp.imports.models import ImportBatch, ImportRecord
 from caseapp.referrals.models import Consent, GapRecord, Referral, ReferralEvent
 from caseapp.screening.models import Case, Person, Screening
 from caseapp.shelters.models import Admission
@@ -22,6 +23,8 @@ __all__ = [
     "ExchangeRecord",
     "GapRecord",
     "IdempotencyRecord",
+    "ImportBatch",
+    "ImportRecord",
     "LoginThrottle",
     "Organization",
     "Person",

@@ -29,6 +29,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("shelters",),
     ("maintenance",),
     ("intake",),
+    # register import: screening and facts in bulk, beside the intake workflow
+    ("imports",),
     # Exchange formats: cases through intake, the directory through directory.
     ("exchange",),
     ("reports",),

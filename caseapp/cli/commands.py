@@ -32,6 +32,10 @@ def init_app(app: Flask) -> None:
     from caseapp.maintenance.cli import register as register_maintenance
 
     register_maintenance(app)  # keys, backup, retention
+    from caseapp.imports.cli import register as register_imports
+
+    register_imports(app)  # flask import …
+
     from caseapp.exchange.cli import register as register_exchange
 
     register_exchange(app)  # export htcds, exchange import-htcds, directory *-hsds
@@ -47,6 +51,9 @@ def _add_developer_commands(app: Flask) -> None:
     except ImportError:  # an install without the developer tools
         return
     app.cli.add_command(synth)
+    from devtools.synth.cli import demo_statistics
+
+    demo.add_command(demo_statistics)
 
 
 def _fail(message: str) -> None:
@@ -189,10 +196,14 @@ def audit_public_key() -> None:
 
 DEMO_USERS = (
     ("screener@pnp.demo", "screener", "PNP-TRATA-MDD", "Sub. Carmen Huamán (PNP)"),
-    ("caseworker@upe.demo", "caseworker", "UPE-MDD", "Lucía Flores (UPE)"),
     ("supervisor@pnp.demo", "supervisor", "PNP-TRATA-MDD", "Cap. Jorge Ramos (PNP)"),
-    ("statistician@inei.demo", "statistician", "PNP-TRATA-LIM", "Ana Torres (estadística)"),
-    ("admin@ruta.demo", "admin", "PNP-TRATA-LIM", "Administración Ruta"),
+    # the receiving side: the UPE, a CAR, NGO shelters for adult men and for LGBTIQ+ people
+    ("caseworker@upe.demo", "caseworker", "UPE-MDD", "Lucía Flores (UPE)"),
+    ("car@mimp.demo", "caseworker", "CARE-MDD", "Rocío Vargas (CAR)"),
+    ("varones@ong.demo", "caseworker", "ONG-REF-LIM-M", "Pedro Salas (albergue de varones)"),
+    ("diversa@ong.demo", "caseworker", "ONG-REF-LIM-D", "Alex Medina (Casa Diversa)"),
+    ("statistician@inei.demo", "statistician", "INEI-DEMO", "Ana Torres (INEI)"),
+    ("admin@ruta.demo", "admin", "RUTA-OPERADOR", "Administración Ruta"),
 )
 
 
@@ -207,10 +218,12 @@ def demo_users() -> None:
     from flask import current_app
 
     from caseapp.accounts import passwords, services
+    from caseapp.cli import demo as demo_data
     from caseapp.core.db import utcnow
 
     if current_app.config["ENV"] == "production":
         _fail("demo users are not created in production")
+    demo_data.ensure_organizations()
     lines = []
     for email, role, org, name in DEMO_USERS:
         password = "-".join(secrets.token_hex(3) for _ in range(3))
@@ -226,9 +239,9 @@ def demo_users() -> None:
                 services.end_all_sessions(user)
         except ValidationFailed as exc:
             _fail(f"{email}: {exc.fields}")
-        lines.append(f"  {role:<13} {email:<26} {password}")
+        lines.append(f"  {role:<13} {email:<24} {password:<20} {org}")
     db.session.commit()
-    click.echo("Demo users (role, e-mail, password):")
+    click.echo("Demo users (role, e-mail, password, organization):")
     for line in lines:
         click.echo(line)
 
@@ -334,6 +347,7 @@ def demo_cases() -> None:
     from flask import current_app
 
     from caseapp.accounts import services as accounts
+    from caseapp.cli import demo as demo_data
     from caseapp.intake import services as intake
     from caseapp.screening.models import Case
     from caseapp.screening.schema import parse_screening
@@ -347,10 +361,17 @@ def demo_cases() -> None:
     if db.session.scalar(sa.select(sa.func.count(Case.id))):
         click.echo("demo cases already present")
         return
-    for payload in DEMO_CASES:
-        intake.screen_person(actor, parse_screening(payload))
+    screenings = [intake.screen_person(actor, parse_screening(p)) for p in DEMO_CASES]
+    receivers = [accounts.get_user_by_email(email) for email, role, *_ in DEMO_USERS]
+    try:
+        steps = demo_data.walk_cases(actor, [u for u in receivers if u], screenings)
+    except LookupError as exc:
+        _fail(f"demo walk: {exc}")
     db.session.commit()
-    click.echo(f"created {len(DEMO_CASES)} demo cases for {actor.organization.code}")
+    click.echo(
+        f"created {len(DEMO_CASES)} demo cases for {actor.organization.code}, "
+        f"{steps} referral steps (sent, accepted, admitted)"
+    )
 
 
 reports_group = AppGroup("reports", help="Statistics maintenance.")

@@ -66,9 +66,12 @@ def pseudonyms_of(screening: Screening) -> linkage.Pseudonyms:
     )
 
 
-def record(screening: Screening) -> ScreeningFact:
+def fact_values(screening: Screening, org_kind: str) -> dict[str, Any]:
+    """The fact row of a screening (its person still unlinked: its own id), as a dict.
+
+    ``screening`` may be any object with the attributes read here (register import builds
+    rows in bulk from plain views); ``org_kind`` is the list the screening counts in."""
     person = screening.case.person
-    org = screening.organization
     local = screening.identified_at.astimezone(LIMA)
     nationality, group = primary_nationality(list(person.nationality))
     keys = pseudonyms_of(screening)
@@ -77,37 +80,41 @@ def record(screening: Screening) -> ScreeningFact:
         person.given_names, person.family_names, person.sex, dob
     )
     context = screening.context or {}
-    fact = ScreeningFact(
-        screening_id=screening.id,
-        organization_id=screening.organization_id,
-        org_kind=org.org_kind,
-        identified_at=screening.identified_at,
-        identified_on=local.date(),
-        year=local.year,
-        month=f"{local.year:04d}-{local.month:02d}",
-        status=screening.effective_status,
-        region=screening.region,
-        exploitation_region=context.get("exploitation_region") or "unknown",
-        sex=person.sex,
-        gender_identity=collapsed_gender(person),
-        age_group=screening.age_group,
-        unodc_category=screening.unodc_category,
-        mp_band=screening.mp_band,
-        ctdc_band=screening.ctdc_band,
-        nationality=nationality,
-        nationality_group=group,
-        exploitation_form=screening.exploitation_form,
-        sector=context.get("sector") or "unknown",
-        identification_context=screening.identification_context or "unknown",
-        person_id=screening.id,
-        doc_key=keys.doc,
-        name_dob_key=keys.name_dob,
-        name_sex_key=keys.name_sex_year,
-        birth_year=keys.birth_year,
-        name_bloom=names.bloom,
-        name_blocks=names.blocks,
-        dob_key=names.dob,
-    )
+    return {
+        "screening_id": screening.id,
+        "organization_id": screening.organization_id,
+        "org_kind": org_kind,
+        "identified_at": screening.identified_at,
+        "identified_on": local.date(),
+        "year": local.year,
+        "month": f"{local.year:04d}-{local.month:02d}",
+        "status": screening.effective_status,
+        "region": screening.region,
+        "exploitation_region": context.get("exploitation_region") or "unknown",
+        "sex": person.sex,
+        "gender_identity": collapsed_gender(person),
+        "age_group": screening.age_group,
+        "unodc_category": screening.unodc_category,
+        "mp_band": screening.mp_band,
+        "ctdc_band": screening.ctdc_band,
+        "nationality": nationality,
+        "nationality_group": group,
+        "exploitation_form": screening.exploitation_form,
+        "sector": context.get("sector") or "unknown",
+        "identification_context": screening.identification_context or "unknown",
+        "person_id": screening.id,
+        "doc_key": keys.doc,
+        "name_dob_key": keys.name_dob,
+        "name_sex_key": keys.name_sex_year,
+        "birth_year": keys.birth_year,
+        "name_bloom": names.bloom,
+        "name_blocks": names.blocks,
+        "dob_key": names.dob,
+    }
+
+
+def record(screening: Screening) -> ScreeningFact:
+    fact = ScreeningFact(**fact_values(screening, screening.organization.org_kind))
     db.session.add(fact)
     db.session.add_all(
         ScreeningFactPurpose(screening_id=screening.id, purpose=p)

@@ -205,8 +205,21 @@ class ScreeningForm(FlaskForm):
     # Persona
     person_given_names = StringField(_l("Nombres"))
     person_family_names = StringField(_l("Apellidos"))
-    person_sex = _select(_l("Sexo"))
-    person_gender_identity = _select(_l("Identidad de género"))
+    person_sex = _select(
+        _l("Sexo"),
+        description=_l(
+            "Obligatorio. El sexo que figura en el documento de identidad (DNI, carné, "
+            "pasaporte); sin documento, el que la persona declare. Si no se sabe, elija "
+            "«No se sabe». La identidad de género se pregunta aparte."
+        ),
+    )
+    person_gender_identity = _select(
+        _l("Identidad de género"),
+        description=_l(
+            "Cómo se identifica la persona, aunque no coincida con su documento; Ruta la "
+            "nombra según esta identidad. Pregúntelo solo si es seguro y necesario."
+        ),
+    )
     person_lgbtqi = _tri(_l("¿Se identifica como persona LGBTIQ+?"))
     person_date_of_birth = StringField(_l("Fecha de nacimiento"), widget=DateInput())
     person_age_years = StringField(

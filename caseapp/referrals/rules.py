@@ -23,13 +23,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from caseapp.core import codes
+from caseapp.core import codes, gender
 from caseapp.core.decisions import Reason
 from caseapp.directory.geo import region_distance_km
 from caseapp.directory.hours import LIMA, parse_hours
 from caseapp.directory.rules import ProviderFacts
 
-RULE_VERSION = "2026.2"
+RULE_VERSION = "2026.3"
 
 # --------------------------------------------------------------------------- vocabulary
 MANDATORY = "mandatory"
@@ -499,15 +499,17 @@ def rule_a2_adult_woman(plan: _PlanBuilder) -> None:
     """A2: adult woman → Centro Emergencia Mujer, recommended."""
     if not plan.facts.is_woman_or_girl:
         return
+    words = _words(plan.facts)
     plan.propose(
         "A2",
         "cem",
         RECOMMENDED,
         Reason(
             "a2_adult_woman_cem",
-            "A2 — Mujer adulta: se recomienda el Centro Emergencia Mujer (CEM). Requiere "
-            "consentimiento.",
-            "A2 — Adult woman: the Women's Emergency Centre (CEM) is recommended. Needs consent.",
+            f"A2 — {words.category_es}: se recomienda el Centro Emergencia Mujer (CEM). "
+            "Requiere consentimiento.",
+            f"A2 — {words.category_en}: the Women's Emergency Centre (CEM) is recommended. "
+            "Needs consent.",
         ),
     )
 
@@ -864,16 +866,17 @@ def rule_e6_psychological(plan: _PlanBuilder) -> None:
             ),
         )
     elif facts.is_woman_or_girl:
+        words = _words(facts)
         plan.propose(
             "E6",
             "cem",
             RECOMMENDED,
             Reason(
                 "e6_psychological_cem",
-                "E6 — Necesidad de atención psicológica (mujer): se recomienda el Centro "
-                "Emergencia Mujer (CEM).",
-                "E6 — Psychological need (woman): the Women's Emergency Centre (CEM) is "
-                "recommended.",
+                f"E6 — Necesidad de atención psicológica ({words.short_es or 'mujer'}): se "
+                "recomienda el Centro Emergencia Mujer (CEM).",
+                f"E6 — Psychological need ({words.short_en or 'female'}): the Women's "
+                "Emergency Centre (CEM) is recommended.",
             ),
         )
     else:
@@ -1310,10 +1313,17 @@ def _requires_consent(rule: str, facts: ReferralFacts) -> bool:
 
 
 # ================================================================================ TEXTS
+def _words(facts: ReferralFacts) -> gender.Words:
+    """Words follow gender identity when recorded (domain.md §2; core/gender.py)."""
+    age = "child" if facts.is_child else "unknown" if "age_unknown" in facts.tags else "adult"
+    return gender.words(facts.sex, facts.gender_identity, age)
+
+
 def _who(facts: ReferralFacts) -> tuple[str, str]:
     """Short bilingual description of the profile that triggered a rule."""
-    sex_es = {"F": ", mujer", "M": ", varón"}.get(facts.sex, "")
-    sex_en = {"F": ", female", "M": ", male"}.get(facts.sex, "")
+    words = _words(facts)
+    sex_es = f", {words.short_es}" if words.short_es else ""
+    sex_en = f", {words.short_en}" if words.short_en else ""
     if facts.age_years is not None:
         age_es, age_en = f", {facts.age_years} años", f", {facts.age_years} years old"
     else:

@@ -233,6 +233,14 @@ def _event(
     )
 
 
+def record_step(
+    actor: Actor | None, referral: Referral, action: str, *, reason: str | None = None
+) -> None:
+    """A step in the referral's history that does not change its status: the shelter's
+    admission and discharge (domain.md §5 keeps every step; §6 has no status for them)."""
+    _event(actor, referral, referral.status, referral.status, action, reason=reason)
+
+
 def _transition(
     actor: Actor | None,
     referral: Referral,
@@ -627,7 +635,12 @@ def list_referrals(
         actor,
         "referral.list",
         object_type="referral",
-        details={"direction": filters.direction, "count": len(rows)},
+        # the lists show each person's name: which cases were shown is part of the read
+        details={
+            "direction": filters.direction,
+            "count": len(rows),
+            "cases": sorted({r.case.uuid for r in rows}),
+        },
     )
     return rows, total
 

@@ -59,7 +59,7 @@ def outgoing() -> Any:
     overdue = request.args.get("overdue") == "1"
     filters = services.ReferralFilters(direction="outgoing", overdue=overdue)
     rows, total = services.list_referrals(current_user, filters, 1, 100)
-    items = [referral_document(r) for r in rows]
+    items = [(referral_document(r), r.case) for r in rows]
     return render_template("referrals/outgoing.html", items=items, total=total, overdue=overdue)
 
 

@@ -92,6 +92,7 @@ def admit(actor: User, payload: Any) -> Admission:
     )
     db.session.add(admission)
     db.session.flush()
+    referrals.record_step(actor, referral, "admit")
     audit.record(
         actor,
         "admission.create",
@@ -145,6 +146,7 @@ def discharge(actor: User, admission_uuid: str, payload: Any) -> Admission:
     db.session.flush()
     referral = db.session.get(Referral, admission.referral_id)
     assert referral is not None
+    referrals.record_step(actor, referral, "discharge", reason=reason)
     audit.record(
         actor,
         "admission.discharge",
@@ -160,8 +162,30 @@ def admissions_of(actor: User, active_only: bool = True) -> list[Admission]:
     if active_only:
         stmt = stmt.where(Admission.discharged_at.is_(None))
     rows = list(db.session.scalars(stmt.order_by(Admission.admitted_at.desc())))
-    audit.record(actor, "admission.list", object_type="admission", details={"count": len(rows)})
+    # the page shows each resident's name: which cases were shown is part of the read
+    cases = sorted({referral.case.uuid for referral in _referrals_of(rows).values()})
+    audit.record(
+        actor,
+        "admission.list",
+        object_type="admission",
+        details={"count": len(rows), "cases": cases},
+    )
     return rows
+
+
+def _referrals_of(rows: list[Admission]) -> dict[int, Referral]:
+    ids = [a.referral_id for a in rows]
+    if not ids:
+        return {}
+    found = db.session.scalars(sa.select(Referral).where(Referral.id.in_(ids)))
+    return {r.id: r for r in found}
+
+
+def residents(actor: User) -> list[tuple[Admission, Referral]]:
+    """Current residents with their referral (name, link), audited as one list read."""
+    rows = admissions_of(actor)
+    by_id = _referrals_of(rows)
+    return [(a, by_id[a.referral_id]) for a in rows]
 
 
 def admission_for_referral(referral_id: int) -> Admission | None:

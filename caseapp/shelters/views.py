@@ -36,14 +36,15 @@ def _page(form: DischargeForm | None = None, status: int = 200, error: str | Non
         )
     ).all()
     occupancy = occupancy_by_service([s.id for s in own]) if own else {}
-    admissions = services.admissions_of(current_user)
+    residents = services.residents(current_user)
     form = form or DischargeForm()
     form.reason.choices = codes.get("discharge_reason").choices(locale())
     return render_template(
         "shelters/index.html",
         services=own,
         occupancy=occupancy,
-        admissions=admissions,
+        residents=residents,
+        organization=current_user.organization,
         form=form,
         error=error,
     ), status

@@ -174,6 +174,20 @@ def lima_date(value: Any) -> str:
     return value.astimezone(LIMA).strftime("%d/%m/%Y") if value else ""
 
 
+def person_category(sex: str | None, gender_identity: str | None, age: str | None) -> str:
+    """ "Mujer adulta (trans)": words follow gender identity when recorded (core/gender.py)."""
+    from caseapp.core import gender
+
+    return gender.words(sex, gender_identity, age).category(locale())
+
+
+def person_category_es(sex: str | None, gender_identity: str | None, age: str | None) -> str:
+    """The same in Spanish whatever the UI language (for letters)."""
+    from caseapp.core import gender
+
+    return gender.words(sex, gender_identity, age).category_es
+
+
 def template_globals() -> dict[str, Any]:
     return {
         "nav_items": nav_items,
@@ -183,6 +197,8 @@ def template_globals() -> dict[str, Any]:
         "current_locale": locale,
         "code_label": code_label,
         "code_label_es": code_label_es,
+        "person_category": person_category,
+        "person_category_es": person_category_es,
         "lima_datetime": lima_datetime,
         "lima_datetime_iso": lima_datetime_iso,
         "lima_date": lima_date,

@@ -96,3 +96,42 @@ def synth(
         click.echo(result.exact_quality.summary("exact keys only:"))
     if result.quality is not None:
         click.echo(result.quality.summary())
+
+
+DEMO_PERSONS = 2000
+DEMO_SEED = 14
+
+
+@click.command("statistics")
+@click.option(
+    "--persons",
+    type=click.IntRange(min=1),
+    default=DEMO_PERSONS,
+    show_default=True,
+    help="Number of synthetic persons.",
+)
+def demo_statistics(persons: int) -> None:
+    """Synthetic persons so that the statistics pages show real-looking numbers at once
+    (development only, once per database). Part of `flask demo`; registered only outside
+    production, and it refuses anywhere but a development or testing configuration."""
+    import sqlalchemy as sa
+
+    from caseapp.audit.models import AuditEvent
+    from devtools.synth import run as synthetic
+
+    env = current_app.config["ENV"]
+    if env not in ("development", "testing"):
+        click.echo(f"error: demo statistics are never generated in {env}", err=True)
+        sys.exit(1)
+    done = sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "synth.generate")
+    if db.session.scalar(done):
+        click.echo("demo statistics already present")
+        return
+    result = synthetic.generate(
+        SystemActor(email="system:demo"), persons, seed=DEMO_SEED, evaluate=False
+    )
+    db.session.commit()
+    click.echo(
+        f"demo statistics: {result.persons} synthetic persons, {result.screenings} "
+        f"screenings, {result.linked_persons} linked persons ({result.elapsed:.1f} s)"
+    )

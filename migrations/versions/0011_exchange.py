@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_exchange"
-down_revision = "0010_accounts"
+down_revision = "0011_imports"
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,19 @@ import random
 
 import pytest
 
-from benchmarks import b1_reports, b3_throughput, b5_synth, loadgen, machine, payloads, stats
+from benchmarks import (
+    b1_reports,
+    b3_cost,
+    b3_throughput,
+    b5_synth,
+    loadgen,
+    machine,
+    payloads,
+    stats,
+)
+from benchmarks import (
+    report as bench_report,
+)
 
 MODULES = (
     "env",
@@ -19,6 +31,7 @@ MODULES = (
     "b1_reports",
     "b2_linkage",
     "b3_throughput",
+    "b3_cost",
     "b4_cases",
     "b5_synth",
     "loadgen",
@@ -140,3 +153,69 @@ def test_hand_written_sql_compares_cells():
     for report in b1_reports.reports():
         for sql in report.candidates.values():
             assert "screening_facts" in sql and "count(*)" in sql
+
+
+def test_b3c_form_fields_post_the_same_facts_as_the_api_body(client, login_as):
+    """B3C's web path types exactly what its API path posts (to the minute)."""
+    import json
+
+    import sqlalchemy as sa
+
+    from caseapp.extensions import db
+    from caseapp.screening.models import Screening
+    from caseapp.screening.schema import parse_screening
+    from tests.conftest import csrf_from
+
+    login_as("screener")
+    token = csrf_from(client.get("/screenings/new").get_data(as_text=True))
+    rng = random.Random(3)
+    for n in range(12):
+        body = payloads.screening(rng)
+        body["identified_at"] = body["identified_at"][:16] + ":00" + body["identified_at"][19:]
+        data = {**b3_cost.form_fields(body), "csrf_token": token, "submission_id": f"k{n}"}
+        response = client.post("/screenings/new", data=data)
+        assert response.status_code == 303, response.get_data(as_text=True)[:1500]
+        uuid = response.headers["Location"].rsplit("/", 1)[1]
+        stored = db.session.scalar(sa.select(Screening.facts).where(Screening.uuid == uuid))
+        expected = parse_screening(body).model_dump(mode="json")
+        assert json.loads(stored) == expected
+
+
+def test_b3c_reads_a_process_cpu_time_from_proc(tmp_path):
+    (tmp_path / "42").mkdir()
+    fields = ["S"] + ["0"] * 10 + ["250", "50"] + ["0"] * 30  # utime, stime: fields 14, 15
+    (tmp_path / "42" / "stat").write_text("42 (postgres: a (b) c) " + " ".join(fields))
+    ticks = b3_cost._CLOCK_TICKS
+    assert b3_cost.backend_cpu_seconds(42, tmp_path) == pytest.approx(300 / ticks)
+
+
+def test_b3c_section_replaces_itself_and_keeps_earlier_runs():
+    from datetime import UTC, datetime
+
+    def rounds(app_ms: float) -> dict[str, list[b3_cost.Round]]:
+        r = b3_cost.Round("api", 10, app_ms / 100, 0.02, 0.3, 220, 10, [22] * 10, 1)
+        return {"api": [r, r]}
+
+    def section(app_ms: float, previous: str) -> str:
+        return bench_report.render_b3c(
+            command="scripts/bench.sh --only B3C",
+            started=datetime(2026, 12, 5, 18, 0, tzinfo=UTC),
+            commit="abc1234",
+            load_start=(1.0, 1.0, 1.0),
+            load_end=(1.0, 1.0, 1.0),
+            sizes={"persons": 20_000},
+            rounds=rounds(app_ms),
+            cores=2,
+            previous=previous,
+        )
+
+    doc = "# Performance\n\nintro\n\n## How each benchmark measures\n\n- B1\n"
+    first = bench_report.splice_b3c(doc, section(20.0, doc))
+    assert first.index("## B3C") < first.index("## How each benchmark measures")
+    assert "| api | 20.0 ms (20.0–20.0) | 2.0 ms (2.0–2.0) | 22.0 ms | 22.0 (+ 1)" in first
+    assert "91 req/s | **no** |" in first
+    second = bench_report.splice_b3c(first, section(4.0, first))
+    assert second.count("## B3C") == 1 and second.startswith("# Performance\n\nintro")
+    runs = bench_report.b3c_runs(second)
+    assert len(runs) == 2 and "| 4.0 |" in runs[0] and "| 20.0 |" in runs[1]
+    assert "333 req/s | yes |" in second

@@ -661,7 +661,7 @@ def test_referral_table(row: Row) -> None:
         assert got == row.proposals
     assert {g.code for g in plan.gaps} == row.gaps
     assert {a.code for a in plan.alerts} == row.alerts
-    assert plan.rule_version == RULE_VERSION == "2026.2"
+    assert plan.rule_version == RULE_VERSION == "2026.3"
     assert len({p.service_type for p in plan.proposals}) == len(plan.proposals)
 
 
@@ -769,7 +769,7 @@ def test_merged_proposal_keeps_both_rules_reasons() -> None:
 
 def test_plan_serializes_to_the_api_shape() -> None:
     plan = plan_referrals(boy(region=LOR, at=SATURDAY_23), DIRECTORY, COORDS).as_dict()
-    assert plan["rule_version"] == "2026.2"
+    assert plan["rule_version"] == "2026.3"
     first = plan["proposals"][0]  # type: ignore[index]
     assert first["provider"] == {"code": "UPE-LOR", "name": "UPE-LOR", "region": LOR}
     assert first["due_at"] == "2026-03-15T23:00:00-05:00"
