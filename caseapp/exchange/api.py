@@ -11,6 +11,7 @@ from caseapp.core import openapi
 from caseapp.core.api import api
 from caseapp.core.security import Permission, requires
 from caseapp.exchange import hsds, htcds_export
+from caseapp.exchange import import_reader as _import_reader  # noqa: F401 (flask import run … --profile htcds)
 
 
 @api.get("/exports/htcds")
