@@ -26,6 +26,7 @@ exchange_group = AppGroup("exchange", help="Import exchange files (HTCDS).")
 def register(app: Flask) -> None:
     app.cli.add_command(export_group)
     app.cli.add_command(exchange_group)
+    app.cli.add_command(directory_group)
 
 
 def _organization(code: str) -> Organization:
@@ -84,5 +85,51 @@ def import_htcds(file: str, org_code: str, dry_run: bool) -> None:
     else:
         db.session.commit()
     click.echo(json.dumps(result.summary()))
+    if result.errors:
+        sys.exit(1)
+
+
+directory_group = AppGroup("directory", help="The service directory in exchange formats.")
+
+
+@directory_group.command("export-hsds")
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), default=None)
+def export_hsds(out: str | None) -> None:
+    """Write the directory as Open Referral HSDS 3.0 JSON (stdout without --out)."""
+    from caseapp.audit.services import SYSTEM
+    from caseapp.exchange import hsds
+
+    text = json.dumps(hsds.export_directory(SYSTEM), ensure_ascii=False, indent=1)
+    db.session.commit()
+    if out is None:
+        click.echo(text)
+        return
+    Path(out).write_text(text, encoding="utf-8")
+    click.echo(json.dumps({"file": out}))
+
+
+@directory_group.command("import-hsds")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check the whole file; save nothing.")
+def import_hsds(file: str, dry_run: bool) -> None:
+    """Load an HSDS 3.0 directory file (validated against the HSDS JSON schema); all or
+    nothing. The last line is a JSON summary."""
+    from caseapp.audit.services import SYSTEM
+    from caseapp.exchange import hsds, htcds_import
+
+    try:
+        document = htcds_import.read_file(Path(file).read_bytes())
+    except ValidationFailed as exc:
+        for path, messages in exc.fields.items():
+            click.echo(f"{file}: {path}: {'; '.join(messages)}", err=True)
+        sys.exit(1)
+    result = hsds.import_directory(SYSTEM, document, dry_run=dry_run)
+    for path, message in result.errors:
+        click.echo(f"{file}: {path}: {message}", err=True)
+    if result.errors or dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    click.echo(json.dumps({**result.summary(), "dry_run": dry_run}))
     if result.errors:
         sys.exit(1)

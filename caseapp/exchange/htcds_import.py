@@ -93,7 +93,7 @@ def import_cases(
             result.errors.append((f"{where}.CaseId", f"duplicate: also cases[{seen[source_id]}]"))
             continue
         seen[source_id] = i
-        payload, problems = _request_of(case, where)
+        payload, problems = request_of(case, where)
         result.errors.extend(problems)
         if problems:
             continue
@@ -137,7 +137,7 @@ def import_cases(
 # -- a case as the screening request -------------------------------------------------------
 
 
-def _request_of(case: dict[str, Any], where: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def request_of(case: dict[str, Any], where: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     if "ruta" in case:
         return case["ruta"]["screening"], []
     return _from_htcds(case, where)

@@ -96,6 +96,7 @@ EXPECTED: dict[str, object] = {
     # exchange: every case of the organization at once (ADR 0023); the directory is public
     "api.export_htcds": {"supervisor"},
     "exchange.htcds_page": {"supervisor"},
+    "api.export_hsds": ALL,
 }
 
 

@@ -333,3 +333,68 @@ def test_cli_export_and_import(app, api, two_orgs_cases, tmp_path):
     bad = runner.invoke(args=["exchange", "import-htcds", str(out), "--org", TARGET])
     assert bad.exit_code == 1
     assert "cases[0].ruta.screening.region" in bad.output
+
+
+# -- through the register import (flask import run … --profile htcds) -----------------------
+
+
+def import_run(app: Any, *args: str) -> Any:
+    return app.test_cli_runner().invoke(args=["import", "run", *args])
+
+
+def last_json(result: Any) -> dict[str, Any]:
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_register_import_reads_htcds_files(app, api, two_orgs_cases, tmp_path):
+    from caseapp.imports.models import ImportRecord
+
+    path = tmp_path / "cases.json"
+    doc = export_of(api)
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    n = len(doc["cases"])
+    before = counts()
+    dry = import_run(app, str(path), "--profile", "htcds", "--org", TARGET, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert last_json(dry)["created"] == n
+    assert counts() == before
+    first = import_run(app, str(path), "--profile", "htcds", "--org", TARGET)
+    assert first.exit_code == 0, first.output
+    assert last_json(first)["created"] == n
+    cases, referrals, facts = counts()
+    assert (cases, facts) == (before[0] + n, before[2] + n)
+    assert referrals == before[1]  # historical: no referrals
+    records = db.session.scalars(
+        sa.select(ImportRecord).where(ImportRecord.organization_id == org(TARGET).id)
+    ).all()
+    assert len(records) == n and {r.register for r in records} == {"HTCDS"}
+    # provenance: the source record id is the HTCDS CaseId (kept encrypted)
+    record = next(r for r in records if r.source_record_id == two_orgs_cases["own"][0])
+    case = db.session.get(Case, record.case_id)
+    assert case.person.given_names == "Rosa"
+    assert case.person.document_number == "71234567"
+    screening = case.screenings[0]
+    assert screening.acts == ["recruitment", "transport"]
+    assert screening.identified_at.isoformat().startswith("2024-03-15T03:30")  # 22:30 Lima
+    again = import_run(app, str(path), "--profile", "htcds", "--org", TARGET)
+    assert last_json(again)["created"] == 0
+    assert last_json(again)["already_imported"] == n
+
+
+def test_register_import_names_htcds_problems(app, api, two_orgs_cases, tmp_path):
+    doc = export_of(api)
+    doc["cases"][0]["Person"]["Gender"] = "Female"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    before = counts()
+    result = import_run(app, str(path), "--profile", "htcds", "--org", TARGET)
+    assert result.exit_code != 0
+    assert "cases[0].Person.Gender: unknown value 'Female'" in result.output
+    assert counts() == before
+    doc = export_of(api)
+    doc["cases"][1]["ruta"]["screening"]["purposes"] = ["smuggling"]
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    result = import_run(app, str(path), "--profile", "htcds", "--org", TARGET)
+    assert result.exit_code != 0
+    assert "smuggling" in result.output and "purposes" in result.output
+    assert counts() == before

@@ -166,6 +166,8 @@ def test_a_bad_profile_names_its_mistake(change: str, problem: str) -> None:
 
 
 def test_the_shipped_profiles_are_valid() -> None:
+    import caseapp.exchange.import_reader  # noqa: F401  (format "htcds", added by exchange)
+
     names = sorted(p.stem for p in DEFAULT_DIR.glob("*.toml"))
     assert {"police-register", "prosecutor-register", "ngo-spreadsheet"} <= set(names)
     for name in names:
