@@ -100,7 +100,7 @@ def test_every_table_scroll_region_is_reachable_by_keyboard_and_named(client, lo
     # And as the page renders it.
     login_as("admin")
     html = client.get("/admin/audit/").get_data(as_text=True)
-    assert '<div class="table-wrap" tabindex="0" role="region" aria-label="Eventos">' in html
+    assert '<div class="table-wrap" tabindex="0" role="region" aria-label="Tabla: Eventos">' in html
 
 
 def test_the_form_opens_closed_parts_that_hold_a_value_or_an_error(client, login_as):
