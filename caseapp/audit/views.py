@@ -11,6 +11,8 @@ from caseapp.core.security import Permission, requires
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 
+PER_PAGE = 100
+
 
 @bp.get("/")
 @requires(Permission.AUDIT_VIEW)
@@ -18,8 +20,14 @@ def index() -> Any:
     before = request.args.get("before", type=int)
     if before is not None and not 0 < before < 2**62:
         before = None  # out of any sequence's range (too large was a 500 from the driver)
-    events = services.recent(100, before_seq=before)
+    # One more than a page: the "older" link shows only when there is something behind it.
+    events = services.recent(PER_PAGE + 1, before_seq=before)
+    older = events[PER_PAGE - 1].seq if len(events) > PER_PAGE else None
     check = services.verify() if request.args.get("verify") == "1" else None
     return render_template(
-        "audit/index.html", events=events, check=check, details=services.parse_details
+        "audit/index.html",
+        events=events[:PER_PAGE],
+        older=older,
+        check=check,
+        details=services.parse_details,
     )

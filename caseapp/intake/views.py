@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import secrets
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -24,7 +23,7 @@ from caseapp.core.api import MAX_PAGE
 from caseapp.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from caseapp.core.i18n import locale
 from caseapp.core.security import Permission, has_permission, requires
-from caseapp.core.time import LIMA
+from caseapp.core.time import lima_text
 from caseapp.core.validation import apply_errors
 from caseapp.extensions import db
 from caseapp.intake import search, services
@@ -83,14 +82,7 @@ TAG_TEXT = {
 
 def lima_time(value: Any) -> str:
     """A UTC datetime or an ISO string, as day/month/year hour:minute in Lima."""
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    return str(value.astimezone(LIMA).strftime("%d/%m/%Y %H:%M"))
+    return lima_text(value, empty="—")
 
 
 def in_locale(item: Any) -> str:

@@ -25,8 +25,9 @@ from datetime import datetime, timedelta
 
 from caseapp.core import codes, gender
 from caseapp.core.decisions import Reason
+from caseapp.core.time import lima_text
 from caseapp.directory.geo import region_distance_km
-from caseapp.directory.hours import LIMA, parse_hours
+from caseapp.directory.hours import parse_hours
 from caseapp.directory.rules import ProviderFacts
 
 RULE_VERSION = "2026.3"
@@ -1341,13 +1342,10 @@ def _who(facts: ReferralFacts) -> tuple[str, str]:
     return f"persona adulta{sex_es}{age_es}", f"adult{sex_en}{age_en}"
 
 
-_ES_DAYS = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
-
-
 def _when(at: datetime) -> tuple[str, str]:
-    local = at.astimezone(LIMA)
-    es = f"{_ES_DAYS[local.weekday()]} {local:%d/%m/%Y %H:%M}, hora de Lima"
-    en = f"{local:%a %Y-%m-%d %H:%M}, Lima time"
+    """The same moment in both languages, in the one format of every page (core/time.py)."""
+    es = f"{lima_text(at, 'es', weekday=True)}, hora de Lima"
+    en = f"{lima_text(at, 'en', weekday=True)}, Lima time"
     return es, en
 
 

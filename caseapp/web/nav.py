@@ -13,7 +13,7 @@ from caseapp.accounts.forms import ROLE_LABELS
 from caseapp.audit import labels
 from caseapp.core.i18n import locale
 from caseapp.core.security import Permission, has_permission
-from caseapp.core.time import LIMA
+from caseapp.core.time import lima_text
 
 
 @dataclass(frozen=True)
@@ -159,19 +159,15 @@ def code_label_es(list_name: str, code: str | None) -> str:
 
 
 def lima_datetime(value: Any) -> str:
-
-    return value.astimezone(LIMA).strftime("%d/%m/%Y %H:%M") if value else ""
+    return lima_text(value)
 
 
 def lima_datetime_iso(value: str | None) -> str:
-    from datetime import datetime
-
-    return lima_datetime(datetime.fromisoformat(value)) if value else ""
+    return lima_text(value)
 
 
 def lima_date(value: Any) -> str:
-
-    return value.astimezone(LIMA).strftime("%d/%m/%Y") if value else ""
+    return lima_text(value, with_time=False)
 
 
 def person_category(sex: str | None, gender_identity: str | None, age: str | None) -> str:

@@ -14,6 +14,7 @@ from tests.browser.frontline_form import (
     DESKTOP,
     PHONE,
     PROFILES,
+    SUBMIT,
     Profile,
     fill_and_submit,
     page_screens,
@@ -71,3 +72,38 @@ def test_a_walkthrough_profile_takes_at_most_25_clicks(
     given = profile.answers["person_given_names"]
     assert given in page.locator("main").inner_text()
     assert tally.clicks <= MAX_CLICKS, f"{profile.key}: {tally.clicks} clicks: {tally.log}"
+
+
+def test_a_failed_submit_focuses_the_summary_and_opens_what_holds_values_or_errors(
+    page, live_server, live_user
+):
+    _open_form(page, live_server, live_user)
+    # A value in a closed part (Contexto), an error in another (a document type without its
+    # number, in «Más datos de la persona»), and no sex (required): the page refuses it.
+    page.locator("details:not([open]) > summary", has_text="Contexto").click()
+    page.locator("input[name='context_sector'][value='mining']").check()
+    page.locator("details:not([open]) > summary", has_text="Más datos de la persona").click()
+    page.locator("input[name='person_document_type'][value='dni']").check()
+    page.get_by_label("Nombres", exact=True).fill("Teófilo Quispe")
+    page.get_by_role("button", name=SUBMIT).click()
+
+    summary = page.locator(".error-summary")
+    summary.wait_for()
+    assert "Hay un problema" in summary.inner_text()
+    # Focus is on the summary, so a keyboard or screen-reader user starts there.
+    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    opened = {
+        d: page.locator(f"details#{d}").evaluate("d => d.open")
+        for d in ("sec-context", "sec-person-more", "sec-indicators", "sec-notes")
+    }
+    assert opened == {
+        "sec-context": True,  # holds a value
+        "sec-person-more": True,  # holds an error (and a value)
+        "sec-indicators": False,
+        "sec-notes": False,
+    }
+    # What was chosen is still chosen, and every error link lands on a visible control.
+    assert page.locator("input[name='context_sector'][value='mining']").is_checked()
+    for link in summary.get_by_role("link").all():
+        target = (link.get_attribute("href") or "")[1:]
+        assert page.locator(f"[id='{target}']").is_visible(), target

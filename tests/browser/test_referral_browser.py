@@ -33,7 +33,7 @@ def test_refer_adult_woman_to_shelter_accept_and_admit(browser, live_server, liv
         form.select("Región donde se identificó a la persona", "Lima Metropolitana")
         .type("Nombres", "María")
         .type("Apellidos", "González")
-        .select("Sexo", "Femenino")
+        .pick("Sexo", "Femenino")
         .type("Edad (años cumplidos)", "24")
         .tick("Venezuela", "Captación", "Acogida", "Engaño", "Explotación sexual")
         .tick("Alojamiento (albergue)")
