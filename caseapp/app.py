@@ -214,6 +214,9 @@ def _register_blueprints(app: Flask) -> None:
     )
     for bp in blueprints:
         app.register_blueprint(bp)
+    from caseapp.web.guide import bp as guide_bp
+
+    app.register_blueprint(guide_bp)  # /ayuda/: the user guide (ADR 0024)
 
 
 # -- authentication ---------------------------------------------------------------

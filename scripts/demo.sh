@@ -12,6 +12,7 @@ echo
 flask demo users
 flask demo cases
 flask demo statistics
+flask referrals escalate   # overdue mandatory referrals reach the supervisor
 echo
 echo "Ruta demo: http://127.0.0.1:${PORT:-5000}/  (Ctrl+C to stop)"
 exec .venv/bin/flask --app caseapp run --host 127.0.0.1 --port "${PORT:-5000}"

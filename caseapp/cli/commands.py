@@ -196,6 +196,7 @@ def audit_public_key() -> None:
 
 DEMO_USERS = (
     ("screener@pnp.demo", "screener", "PNP-TRATA-MDD", "Sub. Carmen Huamán (PNP)"),
+    ("gestora@pnp.demo", "caseworker", "PNP-TRATA-MDD", "Sof. Marta Quispe (PNP)"),
     ("supervisor@pnp.demo", "supervisor", "PNP-TRATA-MDD", "Cap. Jorge Ramos (PNP)"),
     # the receiving side: the UPE, a CAR, NGO shelters for adult men and for LGBTIQ+ people
     ("caseworker@upe.demo", "caseworker", "UPE-MDD", "Lucía Flores (UPE)"),

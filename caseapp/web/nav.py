@@ -184,6 +184,13 @@ def person_category_es(sex: str | None, gender_identity: str | None, age: str | 
     return gender.words(sex, gender_identity, age).category_es
 
 
+def help_url() -> str:
+    """This page's chapter of the user guide, in the reader's language."""
+    from caseapp.web.guide import help_anchor
+
+    return url_for("guide.index", _anchor=help_anchor())
+
+
 def template_globals() -> dict[str, Any]:
     return {
         "nav_items": nav_items,
@@ -194,6 +201,7 @@ def template_globals() -> dict[str, Any]:
         "code_label": code_label,
         "code_label_es": code_label_es,
         "person_category": person_category,
+        "help_url": help_url,
         "person_category_es": person_category_es,
         "lima_datetime": lima_datetime,
         "lima_datetime_iso": lima_datetime_iso,

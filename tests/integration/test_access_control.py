@@ -18,6 +18,8 @@ EXPECTED: dict[str, object] = {
     "web.home": "any",
     "web.set_language": "public",
     "web.healthz": "public",
+    "guide.index": "public",
+    "guide.image": "public",
     "accounts.login": "public",
     "accounts.logout": "any",
     "accounts.change_password": "any",

@@ -42,6 +42,7 @@ def test_demo_users_cover_every_role_and_the_receiving_side(app, db_tx):
     listed = {tuple(line.split()[i] for i in (0, 1, 3)) for line in lines[1:]}
     assert {
         ("screener", "screener@pnp.demo", "PNP-TRATA-MDD"),
+        ("caseworker", "gestora@pnp.demo", "PNP-TRATA-MDD"),
         ("supervisor", "supervisor@pnp.demo", "PNP-TRATA-MDD"),
         ("caseworker", "caseworker@upe.demo", "UPE-MDD"),
         ("caseworker", "car@mimp.demo", "CARE-MDD"),
