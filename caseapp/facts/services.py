@@ -109,11 +109,14 @@ def record(screening: Screening) -> ScreeningFact:
         dob_key=names.dob,
     )
     db.session.add(fact)
-    db.session.add_all(
-        ScreeningFactPurpose(screening_id=screening.id, purpose=p)
-        for p in sorted(set(screening.purposes))
-    )
     db.session.flush()
+    purposes = sorted(set(screening.purposes))
+    if purposes:  # one INSERT … VALUES; nothing reads them back as objects
+        db.session.execute(
+            sa.insert(ScreeningFactPurpose.__table__).values(
+                [{"screening_id": screening.id, "purpose": p} for p in purposes]
+            )
+        )
     link_one(fact)
     return fact
 
