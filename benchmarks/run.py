@@ -57,6 +57,7 @@ class Plan:
     reuse_data: bool = False
     b3c_rounds: int = 5
     b3c_requests: int = 100
+    b3c_seed: int = 1
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Plan:
@@ -92,6 +93,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
     p.add_argument("--b3c-rounds", type=int, default=5, help="B3C rounds per path")
     p.add_argument(
         "--b3c-requests", type=int, default=100, help="B3C screenings per round and path"
+    )
+    p.add_argument(
+        "--b3c-seed",
+        type=int,
+        default=1,
+        help="B3C payload seed (another seed on --reuse-data: new people, not matches)",
     )
     p.add_argument(
         "--reuse-data",
@@ -136,6 +143,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
         reuse_data=a.reuse_data,
         b3c_rounds=a.b3c_rounds,
         b3c_requests=a.b3c_requests,
+        b3c_seed=a.b3c_seed,
     )
 
 
@@ -482,6 +490,7 @@ def bench_b3c(ctx: Context, screener: Any) -> None:
         rounds=plan.b3c_rounds,
         requests=plan.b3c_requests,
         log=log,
+        seed=plan.b3c_seed,
     )
 
 
@@ -506,6 +515,8 @@ def command_line(plan: Plan) -> str:
         f"scripts/bench.sh --persons {plan.persons}"
         + (f" --only {','.join(plan.only)}" if len(plan.only) < len(ALL) else "")
         + (" --quick" if plan.quick else "")
+        + (" --reuse-data" if plan.reuse_data else "")
+        + (f" --b3c-seed {plan.b3c_seed}" if plan.b3c_seed != 1 else "")
     )
 
 
