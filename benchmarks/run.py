@@ -65,6 +65,7 @@ class Plan:
     b6_splink_threshold: float | None = None
     b6_ruta_threshold: float | None = None
     b6_workdir: str | None = None
+    b3c_seed: int = 1
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Plan:
@@ -117,6 +118,10 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
         "--b6-workdir",
         default=None,
         help="B6: keep the CSV files and both tools' clusters in this folder",
+        "--b3c-seed",
+        type=int,
+        default=1,
+        help="B3C payload seed (another seed on --reuse-data: new people, not matches)",
     )
     p.add_argument(
         "--reuse-data",
@@ -164,6 +169,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
         b6_splink_threshold=a.b6_splink_threshold,
         b6_ruta_threshold=a.b6_ruta_threshold,
         b6_workdir=a.b6_workdir,
+        b3c_seed=a.b3c_seed,
     )
 
 
@@ -510,6 +516,7 @@ def bench_b3c(ctx: Context, screener: Any) -> None:
         rounds=plan.b3c_rounds,
         requests=plan.b3c_requests,
         log=log,
+        seed=plan.b3c_seed,
     )
 
 
@@ -534,6 +541,8 @@ def command_line(plan: Plan) -> str:
         f"scripts/bench.sh --persons {plan.persons}"
         + (f" --only {','.join(plan.only)}" if len(plan.only) < len(ALL) else "")
         + (" --quick" if plan.quick else "")
+        + (" --reuse-data" if plan.reuse_data else "")
+        + (f" --b3c-seed {plan.b3c_seed}" if plan.b3c_seed != 1 else "")
     )
 
 

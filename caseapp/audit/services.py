@@ -58,23 +58,36 @@ class SystemActor:
 SYSTEM = SystemActor(email="system:cli")
 
 
-def _canonical(event: AuditEvent) -> bytes:
-    occurred = event.occurred_at
+_CANONICAL = (
+    "seq",
+    "actor_user_id",
+    "actor_email",
+    "actor_org_id",
+    "action",
+    "object_type",
+    "object_id",
+    "details",
+    "prev_hash",
+)
+
+
+def _canonical_fields(fields: Mapping[str, Any]) -> bytes:
+    occurred = fields["occurred_at"]
     occurred = occurred.replace(tzinfo=UTC) if occurred.tzinfo is None else occurred
-    payload = {
-        "seq": event.seq,
-        "occurred_at": occurred.astimezone(UTC).isoformat(timespec="microseconds"),
-        "actor_user_id": event.actor_user_id,
-        "actor_email": event.actor_email,
-        "actor_org_id": event.actor_org_id,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "details": event.details,
-        "is_flagged": bool(event.is_flagged),
-        "prev_hash": event.prev_hash,
-    }
+    payload = {name: fields[name] for name in _CANONICAL}
+    payload["occurred_at"] = occurred.astimezone(UTC).isoformat(timespec="microseconds")
+    payload["is_flagged"] = bool(fields["is_flagged"])
     return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _canonical(event: AuditEvent) -> bytes:
+    return _canonical_fields(
+        {name: getattr(event, name) for name in (*_CANONICAL, "occurred_at", "is_flagged")}
+    )
+
+
+def _hmac(key: bytes, canonical: bytes) -> str:
+    return hmac.new(key, canonical, hashlib.sha256).hexdigest()
 
 
 def compute_hash(event: AuditEvent, key: bytes | None = None) -> str:
@@ -84,7 +97,7 @@ def compute_hash(event: AuditEvent, key: bytes | None = None) -> str:
     a hash that verifies, so a chain rewritten in the database (and re-hashed) fails.
     """
     key = current_app.config["AUDIT_KEY_BYTES"] if key is None else key
-    return hmac.new(key, _canonical(event), hashlib.sha256).hexdigest()
+    return _hmac(key, _canonical(event))
 
 
 _PENDING = "caseapp_audit_pending"
@@ -150,12 +163,14 @@ def _append_pending(session: Session) -> None:
     seq, prev = (last[0], last[1]) if last else (0, GENESIS)
     first = seq + 1
     key = current_app.config["AUDIT_KEY_BYTES"]
+    rows = []
     for fields in pending:
         seq += 1
-        event = AuditEvent(seq=seq, prev_hash=prev, **fields)
-        event.hash = prev = compute_hash(event, key)
-        session.add(event)
-    session.flush()
+        row = {**fields, "seq": seq, "prev_hash": prev}
+        row["hash"] = prev = _hmac(key, _canonical_fields(row))
+        rows.append(row)
+    # one INSERT … VALUES for all of them (nothing reads them back as objects)
+    session.execute(sa.insert(AuditEvent.__table__).values(rows))
     session.info[_APPENDED] = (first, seq, prev)
 
 

@@ -7,6 +7,7 @@ caseworker, and stable when the directory changes.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 
@@ -17,6 +18,7 @@ Coordinates = tuple[float, float]
 RegionCoords = Mapping[str, Coordinates]
 
 
+@functools.lru_cache(maxsize=4096)  # pure; planning asks the same region pairs again and again
 def haversine_km(a: Coordinates, b: Coordinates) -> float:
     """Great-circle distance in km between two (latitude, longitude) points in degrees."""
     lat1, lon1 = a

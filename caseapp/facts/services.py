@@ -116,11 +116,14 @@ def fact_values(screening: Screening, org_kind: str) -> dict[str, Any]:
 def record(screening: Screening) -> ScreeningFact:
     fact = ScreeningFact(**fact_values(screening, screening.organization.org_kind))
     db.session.add(fact)
-    db.session.add_all(
-        ScreeningFactPurpose(screening_id=screening.id, purpose=p)
-        for p in sorted(set(screening.purposes))
-    )
     db.session.flush()
+    purposes = sorted(set(screening.purposes))
+    if purposes:  # one INSERT … VALUES; nothing reads them back as objects
+        db.session.execute(
+            sa.insert(ScreeningFactPurpose.__table__).values(
+                [{"screening_id": screening.id, "purpose": p} for p in purposes]
+            )
+        )
     link_one(fact)
     return fact
 

@@ -33,16 +33,26 @@ class ServiceRef:
     organization_id: int
 
 
-#: Per process: the directory rows the rules last saw, and the facts built from them
-#: (without occupancy). See ``provider_facts``.
-_directory_cache: tuple[tuple[Any, ...], list[tuple[rules.ProviderFacts, ServiceRef]]] | None = None
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What the referral rules read of the directory, as built from its rows: every
+    active service's facts (without occupancy) and the regions' coordinates."""
+
+    providers: list[tuple[rules.ProviderFacts, ServiceRef]]
+    coords: dict[str, tuple[float, float]]
+
+
+#: Per process: the digest of the directory and region rows last seen, and the snapshot
+#: built from them. See ``snapshot``.
+_directory_cache: tuple[tuple[Any, ...], Snapshot] | None = None
 
 
 @functools.cache
 def _directory_statement(postgres: bool) -> sa.Select:
     """Every input of ``service_facts`` for the active services, as plain values (JSON
     lists as their text), in id order; on PostgreSQL only their count and md5 digest,
-    computed by the server. Built once: it is run for every screening."""
+    and the md5 digest of the regions' coordinates, computed by the server in one
+    statement. Built once: it is run for every screening."""
     columns = (
         Service.id,
         Service.organization_id,
@@ -67,26 +77,44 @@ def _directory_statement(postgres: bool) -> sa.Select:
     active = (Service.is_active.is_(True), Organization.is_active.is_(True))
     if not postgres:
         return sa.select(*columns).join(Service.organization).where(*active).order_by(Service.id)
-    line = sa.func.concat_ws("|", *(sa.func.coalesce(sa.cast(c, sa.Text), "\\N") for c in columns))
-    ordered: Any = postgresql.aggregate_order_by(sa.literal_column("E'\\n'"), Service.id)
-    digest = sa.func.md5(sa.func.string_agg(line, ordered))
-    return sa.select(sa.func.count(), digest).join(Service.organization).where(*active)
+
+    def digest(parts: tuple[Any, ...], order: Any) -> Any:
+        line = sa.func.concat_ws(
+            "|", *(sa.func.coalesce(sa.cast(c, sa.Text), "\\N") for c in parts)
+        )
+        ordered: Any = postgresql.aggregate_order_by(sa.literal_column("E'\\n'"), order)
+        return sa.func.md5(sa.func.string_agg(line, ordered))
+
+    regions = sa.select(digest((Region.code, Region.lat, Region.lon), Region.code))
+    return (
+        sa.select(sa.func.count(), digest(columns, Service.id), regions.scalar_subquery())
+        .join(Service.organization)
+        .where(*active)
+    )
+
+
+def _region_statement() -> sa.Select:
+    return sa.select(Region.code, Region.lat, Region.lon).order_by(Region.code)
 
 
 def _directory_rows() -> tuple[Any, ...]:
-    """What the cached facts were built from (``_directory_statement``)."""
+    """What the cached snapshot was built from (``_directory_statement``; on other
+    databases than PostgreSQL, the region rows too)."""
     postgres = db.session.get_bind().dialect.name == "postgresql"
-    return tuple(tuple(row) for row in db.session.execute(_directory_statement(postgres)))
+    rows = tuple(tuple(row) for row in db.session.execute(_directory_statement(postgres)))
+    if postgres:
+        return rows
+    return rows + tuple(tuple(row) for row in db.session.execute(_region_statement()))
 
 
-def provider_facts() -> list[tuple[rules.ProviderFacts, ServiceRef]]:
-    """Every active service with its live occupancy.
+def snapshot() -> Snapshot:
+    """The directory as the rules see it, without occupancy.
 
     Building the facts (ORM objects, JSON lists, opening hours) costs more than the rest
-    of planning, so they are kept per process and rebuilt whenever the directory rows
-    differ from those they were built from: every call compares all of them (one small
-    query), so an edit by any process or transaction is seen by the next call. Occupancy
-    is never cached: it is counted from the admissions on every call.
+    of planning, so they are kept per process, with the regions' coordinates, and
+    rebuilt whenever the directory or region rows differ from those they were built
+    from: every call compares all of them (one small query), so an edit by any process
+    or transaction is seen by the next call.
     """
     global _directory_cache
     rows = _directory_rows()
@@ -100,13 +128,38 @@ def provider_facts() -> list[tuple[rules.ProviderFacts, ServiceRef]]:
             .order_by(Service.id)
             .execution_options(populate_existing=True)  # not the session's older copies
         ).all()
-        built = [(service_facts(s, 0), ServiceRef(s.id, s.organization_id)) for s in services]
+        built = Snapshot(
+            [(service_facts(s, 0), ServiceRef(s.id, s.organization_id)) for s in services],
+            {code: (lat, lon) for code, lat, lon in db.session.execute(_region_statement())},
+        )
         cached = _directory_cache = (rows, built)
+    return cached[1]
+
+
+def with_occupancy(
+    providers: list[tuple[rules.ProviderFacts, ServiceRef]],
+) -> list[tuple[rules.ProviderFacts, ServiceRef]]:
+    """The providers with their live occupancy: never cached, counted from the
+    admissions on every call."""
     occupancy = directory_services.occupancy_source(None)  # live, from shelters
     return [
         (replace(facts, occupancy=occupancy[ref.id]) if occupancy.get(ref.id) else facts, ref)
-        for facts, ref in cached[1]
+        for facts, ref in providers
     ]
+
+
+def directory() -> tuple[
+    list[tuple[rules.ProviderFacts, ServiceRef]], dict[str, tuple[float, float]]
+]:
+    """Every active service with its live occupancy, and the regions' coordinates (a
+    copy: the caller may keep it)."""
+    current = snapshot()
+    return with_occupancy(current.providers), dict(current.coords)
+
+
+def provider_facts() -> list[tuple[rules.ProviderFacts, ServiceRef]]:
+    """Every active service with its live occupancy (``directory``)."""
+    return with_occupancy(snapshot().providers)
 
 
 def service_facts(service: Service, occupancy: int) -> rules.ProviderFacts:
@@ -132,10 +185,8 @@ def service_facts(service: Service, occupancy: int) -> rules.ProviderFacts:
 
 
 def region_coords() -> dict[str, tuple[float, float]]:
-    return {
-        code: (lat, lon)
-        for code, lat, lon in db.session.execute(sa.select(Region.code, Region.lat, Region.lon))
-    }
+    """The regions' coordinates (``directory``)."""
+    return dict(snapshot().coords)
 
 
 def referral_facts(

@@ -32,11 +32,7 @@ from caseapp.referrals.contract import (
     SendRequest,
 )
 from caseapp.referrals.models import Consent, GapRecord, Referral, ReferralEvent
-from caseapp.referrals.providers import (
-    provider_facts,
-    referral_facts,
-    region_coords,
-)
+from caseapp.referrals.providers import directory, provider_facts, referral_facts
 from caseapp.screening.models import Case, Screening
 from caseapp.screening.schema import ConsentInput, ConsentRequest
 
@@ -60,7 +56,9 @@ def _covers(consent: Consent | None, service_type: str, *, child: bool = False) 
     return rules.consent_covers(frozenset(consent.scope), service_type)
 
 
-def _store_consent(actor: Actor, case: Case, data: ConsentInput, withdrawal: bool) -> Consent:
+def _store_consent(
+    actor: Actor, case: Case, data: ConsentInput, withdrawal: bool, *, flush: bool = True
+) -> Consent:
     consent = Consent(
         case_id=case.id,
         given=data.given,
@@ -71,7 +69,8 @@ def _store_consent(actor: Actor, case: Case, data: ConsentInput, withdrawal: boo
         recorded_by_id=actor.id,
     )
     db.session.add(consent)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return consent
 
 
@@ -140,12 +139,15 @@ def plan_for_screening(actor: User, screening: Screening, consent: ConsentInput 
     """Called by the screening service in the same transaction: store consent, then the
     proposed referrals, gaps and alerts of domain.md §3."""
     case = screening.case
-    stored = _store_consent(actor, case, consent, False) if consent is not None else None
+    # stored with the referrals, in their flush (planning reads only its fields)
+    stored = (
+        _store_consent(actor, case, consent, False, flush=False) if consent is not None else None
+    )
     now = utcnow()
     facts = referral_facts(screening, stored, now)
-    providers = provider_facts()
+    providers, coords = directory()  # one statement checks the cached snapshot
     by_code = {(f.code, f.service_type): s for f, s in providers}
-    plan = rules.plan_referrals(facts, [f for f, _ in providers], region_coords())
+    plan = rules.plan_referrals(facts, [f for f, _ in providers], coords)
     created: list[tuple[Referral, str]] = []
     for proposal in plan.proposals:
         service = (
@@ -178,8 +180,26 @@ def plan_for_screening(actor: User, screening: Screening, consent: ConsentInput 
         db.session.add(referral)
         created.append((referral, proposal.rule))
     db.session.flush()  # one INSERT … RETURNING for all of them, in order
-    for referral, rule in created:
-        _event(actor, referral, None, referral.status, "create", reason=rule)
+    if created:  # their first events: one INSERT … VALUES, not read back as objects
+        at = utcnow()
+        db.session.execute(
+            sa.insert(ReferralEvent.__table__).values(
+                [
+                    {
+                        "referral_id": referral.id,
+                        "from_status": None,
+                        "to_status": referral.status,
+                        "action": "create",
+                        "reason": rule,
+                        "note": None,
+                        "actor_user_id": actor.id,
+                        "actor_org_id": actor.organization_id,
+                        "at": at,
+                    }
+                    for referral, rule in created
+                ]
+            )
+        )
     for gap in plan.gaps:
         db.session.add(
             GapRecord(
@@ -469,12 +489,12 @@ def decline(actor: User, referral_uuid: str, reason: Any, note: Any = None) -> D
         chain = chain.previous
     consent = current_consent(referral.case)
     facts = referral_facts(referral.screening, consent)
-    providers = provider_facts()
+    providers, coords = directory()
     chosen, gap = rules.choose_provider(
         referral.service_type,
         facts,
         [f for f, _ in providers],
-        region_coords(),
+        coords,
         exclude_codes=frozenset(declined_codes),
     )
     service = next(
@@ -703,9 +723,9 @@ def escalation_inbox(actor: User, now: datetime | None = None) -> list[Referral]
 def providers_for(referral: Referral) -> list[rules.ProviderFacts]:
     """Eligible providers with space for this referral's type, nearest first (assign UI)."""
     facts = referral_facts(referral.screening, current_consent(referral.case))
-    coords = region_coords()
+    providers, coords = directory()
     out: list[rules.ProviderFacts] = []
-    remaining = [f for f, _ in provider_facts() if f.service_type == referral.service_type]
+    remaining = [f for f, _ in providers if f.service_type == referral.service_type]
     exclude: set[str] = set()
     while True:
         chosen, _gap = rules.choose_provider(

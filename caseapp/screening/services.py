@@ -105,9 +105,8 @@ def record_screening(actor: User, data: ScreeningInput) -> Screening:
     )
     case.person = _person(data.person)  # while new: planning then reads it without a query
     db.session.add(case)
-    db.session.flush()
     screening = Screening(
-        case_id=case.id,
+        case=case,  # case, person and screening in one flush
         organization_id=actor.organization_id,
         created_by_id=actor.id,
         identified_at=data.identified_at,

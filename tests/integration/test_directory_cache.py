@@ -86,3 +86,20 @@ def test_occupancy_is_live(api):
     )
     db.session.flush()
     assert facts_of(service.id).occupancy == 1
+
+
+def test_region_coordinates_are_cached_with_the_directory_and_edits_show(db_tx):
+    from caseapp.directory.models import Region
+
+    first = providers.snapshot()
+    assert providers.snapshot() is first  # nothing changed: the same snapshot
+    providers_now, coords = providers.directory()
+    assert coords == first.coords and coords is not first.coords  # a copy to keep
+    region = db.session.get(Region, "17")
+    region.lat, region.lon = -12.6, -69.2
+    db.session.flush()
+    assert providers.region_coords()["17"] == (-12.6, -69.2)
+    assert providers.snapshot() is not first
+    db.session.execute(sa.update(Region.__table__).where(Region.code == "17").values(lat=-12.7))
+    assert providers.directory()[1]["17"] == (-12.7, -69.2)
+    assert [ref for _, ref in providers_now] == [ref for _, ref in providers.provider_facts()]
