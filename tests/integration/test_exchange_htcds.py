@@ -322,6 +322,7 @@ def test_cli_export_and_import(app, api, two_orgs_cases, tmp_path):
     assert result.exit_code == 0, result.output
     n = json.loads(result.output.splitlines()[-1])["cases"]
     assert n >= 2
+    assert out.stat().st_mode & 0o777 == 0o600  # personal data in clear: owner only
     dry = runner.invoke(args=["exchange", "import-htcds", str(out), "--org", TARGET, "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert json.loads(dry.output.splitlines()[-1])["dry_run"] is True
