@@ -400,3 +400,24 @@ def test_register_import_names_htcds_problems(app, api, two_orgs_cases, tmp_path
     assert result.exit_code != 0
     assert "smuggling" in result.output and "purposes" in result.output
     assert counts() == before
+
+
+def test_a_closed_case_arrives_closed(api, two_orgs_cases):
+    worker = api("caseworker", OWN)
+    closed_id = two_orgs_cases["own"][1]
+    case = worker.get(f"/api/v1/cases/{closed_id}").json
+    r = worker.patch(
+        f"/api/v1/cases/{closed_id}", json={"version": case["version"], "status": "closed"}
+    )
+    assert r.status_code == 200, r.json
+    doc = export_of(api)
+    exported = {c["CaseId"]: c for c in doc["cases"]}
+    assert exported[closed_id]["Status"] == "Closed"
+    assert run_import(doc).ok
+    status = {}
+    for source_id in two_orgs_cases["own"]:
+        record = db.session.scalar(
+            sa.select(ExchangeRecord).where(ExchangeRecord.source_case_id == source_id)
+        )
+        status[source_id] = db.session.get(Case, record.case_id).status
+    assert status == {two_orgs_cases["own"][0]: "open", closed_id: "closed"}
