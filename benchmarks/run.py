@@ -3,6 +3,10 @@
 Builds the data in the bench database (``CASEAPP_BENCH_DATABASE_URL``, default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/ruta_bench``; dropped and recreated),
 runs the benchmarks, prints the table and writes docs/performance.md.
+
+B6 (linkage quality against Splink, benchmarks/b6_linkage.py) needs no database: with
+``--only B6`` nothing is built and only the B6 section of docs/performance.md is
+rewritten; its synthetic file has ``--persons`` persons.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from benchmarks.stats import (
     text_table,
 )
 
-ALL = ("B5", "B1", "B2", "B4", "B3", "B3C")
+ALL = ("B5", "B1", "B2", "B4", "B3", "B3C", "B6")
+DATABASE_BENCHMARKS = ("B5", "B1", "B2", "B4", "B3", "B3C")
 QUICK_PERSONS = 20_000
 B3C_PERSONS = 20_000  # B3C alone: its data size unless --persons says otherwise
 B4_TARGET = 100_000
@@ -57,6 +62,9 @@ class Plan:
     reuse_data: bool = False
     b3c_rounds: int = 5
     b3c_requests: int = 100
+    b6_splink_threshold: float | None = None
+    b6_ruta_threshold: float | None = None
+    b6_workdir: str | None = None
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Plan:
@@ -74,7 +82,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
     p.add_argument(
         "--only",
         default="",
-        help="comma list of B1..B5, B3C (default: all); B3C alone runs at 20,000 persons",
+        help="comma list of B1..B5, B3C, B6 (default: all); B3C alone runs at 20,000 persons",
     )
     p.add_argument(
         "--quick",
@@ -92,6 +100,23 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
     p.add_argument("--b3c-rounds", type=int, default=5, help="B3C rounds per path")
     p.add_argument(
         "--b3c-requests", type=int, default=100, help="B3C screenings per round and path"
+    )
+    p.add_argument(
+        "--b6-splink-threshold",
+        type=float,
+        default=None,
+        help="B6: Splink's clustering match probability (default 0.95, as its examples)",
+    )
+    p.add_argument(
+        "--b6-ruta-threshold",
+        type=float,
+        default=None,
+        help="B6: passed to `flask linkage evaluate --threshold` (default: its configuration)",
+    )
+    p.add_argument(
+        "--b6-workdir",
+        default=None,
+        help="B6: keep the CSV files and both tools' clusters in this folder",
     )
     p.add_argument(
         "--reuse-data",
@@ -136,6 +161,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
         reuse_data=a.reuse_data,
         b3c_rounds=a.b3c_rounds,
         b3c_requests=a.b3c_requests,
+        b6_splink_threshold=a.b6_splink_threshold,
+        b6_ruta_threshold=a.b6_ruta_threshold,
+        b6_workdir=a.b6_workdir,
     )
 
 
@@ -509,11 +537,70 @@ def command_line(plan: Plan) -> str:
     )
 
 
+def bench_b6(plan: Plan) -> tuple[str, str, list[str]]:
+    """Run B6; return its section of docs/performance.md, its terminal table and the
+    datasets whose goal was missed."""
+    from pathlib import Path
+
+    from benchmarks import b6_linkage
+
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    load_start = machine.load_averages()
+    log(f"B6 linkage quality against Splink (synth: {plan.persons:,} persons)")
+    rows = b6_linkage.run(
+        plan.persons,
+        log,
+        workdir=Path(plan.b6_workdir) if plan.b6_workdir else None,
+        ruta_threshold=plan.b6_ruta_threshold,
+        splink_threshold=plan.b6_splink_threshold,
+    )
+    elapsed = time.perf_counter() - t0
+    command = f"scripts/bench.sh --only B6 --persons {plan.persons}"
+    if plan.b6_ruta_threshold is not None:
+        command += f" --b6-ruta-threshold {plan.b6_ruta_threshold}"
+    if plan.b6_splink_threshold is not None:
+        command += f" --b6-splink-threshold {plan.b6_splink_threshold}"
+    cells = [b6_linkage.cells(r) for r in rows]
+    section = report.render_b6(
+        rows=cells,
+        headers=b6_linkage.HEADERS,
+        started=started,
+        elapsed=elapsed,
+        command=command,
+        machine=machine.describe("not used"),
+        load_start=load_start,
+        load_end=machine.load_averages(),
+        versions=b6_linkage.versions(),
+        notes=b6_linkage.notes(rows),
+        splink_threshold=plan.b6_splink_threshold or b6_linkage.splink_default_threshold(),
+    )
+    missed = [r.dataset.label for r in rows if r.met() is False]
+    return section, text_table(b6_linkage.HEADERS, cells), missed
+
+
+def write_b6_only(output: str, section: str) -> None:
+    """Replace (or add) the B6 section of the results file, leaving the rest as it was."""
+    from pathlib import Path
+
+    path = Path(output)
+    doc = path.read_text(encoding="utf-8") if path.exists() else report.INTRO
+    path.write_text(report.replace_section(doc, report.B6_HEADING, section), encoding="utf-8")
+
+
 # -- main ---------------------------------------------------------------------------------
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     plan = parse_args(argv)
+    if not any(b in DATABASE_BENCHMARKS for b in plan.only):  # B6 alone: no database
+        section, table, b6_missed = bench_b6(plan)
+        print(table)
+        write_b6_only(plan.output, section)
+        log(f"wrote the B6 section of {plan.output}")
+        if b6_missed:
+            log("goals missed: " + "; ".join(f"B6 {m}" for m in b6_missed))
+        return 0
     url = os.environ.get("CASEAPP_BENCH_DATABASE_URL", "").strip() or DEFAULT_URL
     check_bench_url(url)
     env = BenchEnv.for_url(url, reuse=plan.reuse_data)
@@ -566,6 +653,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with ctx.app.app_context():
             cost_user = users.ensure_user("b3c.screener@bench.invalid", "screener", B3_ORG)
         bench_b3c(ctx, cost_user)
+    b6_section, b6_table, b6_missed = None, "", []
+    if "B6" in plan.only:
+        b6_section, b6_table, b6_missed = bench_b6(plan)
 
     load_end = machine.load_averages()
     elapsed = time.perf_counter() - t_start
@@ -573,6 +663,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = [r.cells() for r in ctx.results]
     if rows:
         print(text_table(HEADERS, rows))
+    if b6_table:
+        print(b6_table)
     try:
         with open(plan.output, encoding="utf-8") as f:
             previous = f.read()
@@ -611,6 +703,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if section:
             doc = report.splice_b3c(doc, section)
+    b6_section = b6_section or report.extract_section(previous, report.B6_HEADING)
+    if b6_section:  # this run's, or the previous run's kept
+        doc = report.replace_section(doc, report.B6_HEADING, b6_section)
     with open(plan.output, "w", encoding="utf-8") as f:
         f.write(doc)
     log(f"wrote {plan.output} ({elapsed / 60:.1f} min; load averages {machine.fmt_load(load_end)})")
@@ -619,6 +714,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         db.engine.dispose()
     missed = [f"{r.bench} {r.what}" for r in ctx.results if r.met is False]
+    missed += [f"B6 {m}" for m in b6_missed]
     if missed:
         log("goals missed: " + "; ".join(missed))
     return 0

@@ -24,6 +24,7 @@ from wtforms import (
     BooleanField,
     Field,
     HiddenField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -48,12 +49,18 @@ def _select(label: Any, **kw: Any) -> SelectField:
     return SelectField(label, validate_choice=False, **kw)
 
 
+def _radio(label: Any, **kw: Any) -> RadioField:
+    """A short list shown as radio buttons: one tap instead of two (open, pick) on a phone
+    (docs/frontline-form.md). Checked by parse_screening like :func:`_select`."""
+    return RadioField(label, validate_choice=False, **kw)
+
+
 def _multi(label: Any) -> SelectMultipleField:
     return SelectMultipleField(label, validate_choice=False)
 
 
-def _tri(label: Any) -> SelectField:
-    return _select(label, default=UNKNOWN)
+def _tri(label: Any) -> RadioField:
+    return _radio(label, default=UNKNOWN)
 
 
 # -- reading posted values ------------------------------------------------------------
@@ -200,12 +207,12 @@ class ScreeningForm(FlaskForm):
         _l("Fecha y hora de la identificación"), widget=DateTimeLocalInput()
     )
     region = _select(_l("Región donde se identificó a la persona"))
-    identification_context = _select(_l("Cómo se identificó a la persona"))
+    identification_context = _radio(_l("Cómo se identificó a la persona"))
 
     # Persona
     person_given_names = StringField(_l("Nombres"))
     person_family_names = StringField(_l("Apellidos"))
-    person_sex = _select(
+    person_sex = _radio(
         _l("Sexo"),
         description=_l(
             "Obligatorio. El sexo que figura en el documento de identidad (DNI, carné, "
@@ -213,7 +220,7 @@ class ScreeningForm(FlaskForm):
             "«No se sabe». La identidad de género se pregunta aparte."
         ),
     )
-    person_gender_identity = _select(
+    person_gender_identity = _radio(
         _l("Identidad de género"),
         description=_l(
             "Cómo se identifica la persona, aunque no coincida con su documento; Ruta la "
@@ -229,10 +236,10 @@ class ScreeningForm(FlaskForm):
     person_appears_minor = _tri(_l("¿Parece menor de 18 años?"))
     person_nationality = _multi(_l("Nacionalidad"))
     person_nationality_other = _select(_l("Otra nacionalidad"))
-    person_document_type = _select(_l("Tipo de documento"))
+    person_document_type = _radio(_l("Tipo de documento"))
     person_document_number = StringField(_l("Número de documento"))
     person_languages = _multi(_l("Idiomas que habla"))
-    person_migration_status = _select(_l("Situación migratoria"))
+    person_migration_status = _radio(_l("Situación migratoria"))
     person_pregnant = BooleanField(_l("Está embarazada (gestante)"))
     person_disability = BooleanField(_l("Tiene alguna discapacidad"))
     person_unaccompanied = BooleanField(
@@ -253,9 +260,9 @@ class ScreeningForm(FlaskForm):
     # Contexto
     context_origin_region = _select(_l("Región de origen"))
     context_exploitation_region = _select(_l("Región donde la explotaron o querían explotarla"))
-    context_sector = _select(_l("Sector o actividad"))
-    context_trafficker_relation = _select(_l("Relación con quien la captó"))
-    context_recruitment_method = _select(_l("Forma de captación"))
+    context_sector = _radio(_l("Sector o actividad"))
+    context_trafficker_relation = _radio(_l("Relación con quien la captó"))
+    context_recruitment_method = _radio(_l("Forma de captación"))
     context_public_official_involved = BooleanField(_l("Participó un funcionario público"))
     context_multiple_victims = BooleanField(_l("Hay varias víctimas"))
     context_criminal_organization = BooleanField(_l("Actúa una organización criminal"))
@@ -265,9 +272,9 @@ class ScreeningForm(FlaskForm):
     needs = _multi(_l("Necesidades"))
 
     # Consentimiento
-    consent_given = _select(_l("¿La persona acepta las derivaciones?"), default="")
-    consent_given_by = _select(_l("¿Quién da el consentimiento?"), default="person")
-    consent_method = _select(_l("Forma del consentimiento"), default="verbal")
+    consent_given = _radio(_l("¿La persona acepta las derivaciones?"), default="")
+    consent_given_by = _radio(_l("¿Quién da el consentimiento?"), default="person")
+    consent_method = _radio(_l("Forma del consentimiento"), default="verbal")
 
     # Notas
     notes = TextAreaField(_l("Notas"))
@@ -280,14 +287,15 @@ class ScreeningForm(FlaskForm):
         self.locale = locale
         choose = _placeholder(_("— Elija una opción —"))
         blank = _placeholder(_("— Sin dato —"))
+        no_data = _placeholder(_("Sin dato"))  # the first radio button: nothing recorded
 
         def choices(name: str) -> list[tuple[str, str]]:
             return codes.get(name).choices(locale)
 
         self.region.choices = choose + choices("region")
-        self.identification_context.choices = blank + choices("identification_context")
-        self.person_sex.choices = choose + choices("sex")
-        self.person_gender_identity.choices = blank + choices("gender_identity")
+        self.identification_context.choices = no_data + choices("identification_context")
+        self.person_sex.choices = choices("sex")
+        self.person_gender_identity.choices = no_data + choices("gender_identity")
         tri = [(UNKNOWN, _("No se sabe")), (YES, _("Sí")), (NO, _("No"))]
         self.person_lgbtqi.choices = tri
         self.person_appears_minor.choices = tri
@@ -296,18 +304,18 @@ class ScreeningForm(FlaskForm):
             (o.code, o.label) for o in _options("nationality", locale, common)
         ]
         self.person_nationality_other.choices = blank + choices("nationality")
-        self.person_document_type.choices = blank + choices("document_type")
+        self.person_document_type.choices = no_data + choices("document_type")
         self.person_languages.choices = choices("language")
-        self.person_migration_status.choices = blank + choices("migration_status")
+        self.person_migration_status.choices = no_data + choices("migration_status")
         self.acts.choices = choices("act")
         self.means.choices = choices("means")
         self.purposes.choices = choices("purpose")
         self.indicators.choices = [(o.code, o.label) for o in self.indicator_options()]
         for name in ("context_origin_region", "context_exploitation_region"):
             getattr(self, name).choices = blank + choices("region")
-        self.context_sector.choices = blank + choices("sector")
-        self.context_trafficker_relation.choices = blank + choices("trafficker_relation")
-        self.context_recruitment_method.choices = blank + choices("recruitment_method")
+        self.context_sector.choices = no_data + choices("sector")
+        self.context_trafficker_relation.choices = no_data + choices("trafficker_relation")
+        self.context_recruitment_method.choices = no_data + choices("recruitment_method")
         self.needs.choices = choices("need")
         self.consent_given.choices = [
             ("", _("Todavía no se le preguntó")),

@@ -31,16 +31,32 @@ class ScreeningFormPage:
         self.page.get_by_label(label, exact=True).fill(text)
         return self
 
+    def pick(self, group: str, option: str) -> ScreeningFormPage:
+        """A radio button or checkbox of one group (a fieldset named by its legend)."""
+        self.page.get_by_role("group", name=group, exact=True).get_by_label(
+            option, exact=True
+        ).check()
+        return self
+
+    def open_section(self, title: str) -> ScreeningFormPage:
+        """A part of the form that is closed as it loads (<details>)."""
+        self.page.locator("details:not([open]) > summary", has_text=title).first.click()
+        return self
+
     def tick(self, *labels: str) -> ScreeningFormPage:
         for label in labels:
             self.page.get_by_label(label, exact=True).check()
         return self
 
     def help_of(self, label: str) -> str:
-        """The plain-language help tied to a checkbox (aria-describedby)."""
+        """The plain-language help tied to a checkbox (aria-describedby), as a sighted
+        person reads it after opening «¿Qué significa cada opción?» under the group."""
         box = self.page.get_by_label(label, exact=True)
         help_id = box.get_attribute("aria-describedby")
-        return self.page.locator(f"[id='{help_id}']").inner_text()
+        help_text = self.page.locator(f"[id='{help_id}']")
+        if not help_text.is_visible():
+            self.page.locator("details", has=help_text).locator("summary").click()
+        return help_text.inner_text()
 
     def submit(self) -> None:
         self.page.get_by_role("button", name="Registrar y ver el resultado").click()
@@ -72,10 +88,12 @@ def test_screen_a_girl_recruited_for_a_bar_in_madre_de_dios(page, live_server, l
         form.select("Región donde se identificó a la persona", "Madre de Dios")
         .type("Nombres", "Rosa")
         .type("Apellidos", "Quispe Mamani")
-        .select("Sexo", "Femenino")
+        .pick("Sexo", "Femenino")
         .type("Edad (años cumplidos)", "16")
-        .tick("Perú", "Captación", "Transporte", "Engaño", "Explotación sexual")
-        .select("Sector o actividad", "Bares, discotecas, hoteles y restaurantes")
+        .tick("Perú", "Captación", "Engaño", "Explotación sexual")
+        .pick("¿Qué le hicieron? (acto)", "Transporte")
+        .open_section("Contexto")
+        .pick("Sector o actividad", "Bares, discotecas, hoteles y restaurantes")
         .select("Región donde la explotaron o querían explotarla", "Madre de Dios")
     )
     form.submit()
@@ -105,6 +123,6 @@ def test_missing_sex_shows_the_error_summary_and_focuses_the_field(page, live_se
         "link", name="Sexo: Elija una opción (si no se sabe, elija «No se sabe»)."
     ).click()
     assert page.url.endswith("#person_sex")
-    assert page.get_by_label("Sexo", exact=True).is_visible()
+    assert page.get_by_role("group", name="Sexo", exact=True).is_visible()
     # What was ticked is still ticked.
     assert page.get_by_label("Retención", exact=True).is_checked()

@@ -34,6 +34,8 @@ MODULES = (
     "b3_cost",
     "b4_cases",
     "b5_synth",
+    "b6_linkage",
+    "b6_splink",
     "loadgen",
     "payloads",
     "machine",
