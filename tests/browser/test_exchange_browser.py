@@ -4,6 +4,7 @@ organization's cases (headless Chromium against a live server)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,6 +45,6 @@ def test_supervisor_downloads_the_htcds_file(page, live_server, tmp_path):
         page.get_by_role("link", name="Descargar JSON (HTCDS 2.0)").click()
     download = info.value
     assert download.suggested_filename.startswith("ruta-htcds-PNP-TRATA-MDD-")
-    doc = json.loads(open(download.path(), encoding="utf-8").read())
+    doc = json.loads(Path(download.path()).read_text(encoding="utf-8"))
     assert doc["standard"] == "HTCDS" and doc["version"] == "2.0"
     assert doc["organisation"]["Code"] == "PNP-TRATA-MDD"
