@@ -184,12 +184,17 @@ def relink() -> None:
     db.session.commit()
 
 
-def run(source_url: str, target_url: str, persons: int, seed: int = 7) -> RoundTrip:
+def run(
+    source_url: str, target_url: str, persons: int, seed: int = 7, *, own_keys: bool = False
+) -> RoundTrip:
+    """``own_keys``: the target gets keys of its own (another installation): the file is
+    plaintext, so only the linkage (INDEX_KEY) can tell."""
     env = BenchEnv(source_url)
     keys = dict(env.keys)
     out = RoundTrip(backend=sa.engine.make_url(source_url).get_backend_name())
     source = make_app(source_url, env.instance, keys)
-    target = make_app(target_url, env.instance, keys)
+    target_env = BenchEnv(target_url) if own_keys else env
+    target = make_app(target_url, target_env.instance, dict(target_env.keys))
     prepare(source)
     prepare(target)
     with source.app_context():
@@ -247,6 +252,7 @@ def summary(rt: RoundTrip) -> dict[str, Any]:
         "organizations": rt.organizations,
         "bytes": rt.bytes,
         "persons": rt.before["persons_by_sex_age"]["total"],
+        "persons_after": rt.after["persons_by_sex_age"]["total"],
         "identical": rt.identical,
         "identical_before_relink": rt.incremental == rt.before,
         "timings": {
@@ -300,9 +306,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sqlite", action="store_true", help="SQLite files instead of PostgreSQL")
     p.add_argument("--url", default=DEFAULT_PG, help="PostgreSQL source database (dropped)")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument(
+        "--own-keys",
+        action="store_true",
+        help="the target database gets keys of its own (shows what INDEX_KEY changes)",
+    )
     args = p.parse_args(argv)
     source, target = urls(args)
-    rt = run(source, target, args.persons, args.seed)
+    rt = run(source, target, args.persons, args.seed, own_keys=args.own_keys)
     result = summary(rt)
     if not rt.identical:
         for key in rt.before:

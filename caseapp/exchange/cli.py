@@ -6,6 +6,7 @@ Each command commits once, or rolls back: a file with any problem saves nothing.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -37,6 +38,15 @@ def _organization(code: str) -> Organization:
     return org
 
 
+def _write_private(path: Path, text: str) -> None:
+    """The file holds personal data in clear: readable by its owner only (0600), like the
+    backups; an existing file is replaced, never widened."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
 def _actor(org: Organization) -> SystemActor:
     """The operator, acting for ``org`` (its cases are created and read as that org's)."""
     return SystemActor(email="system:cli", organization_id=org.id)
@@ -51,7 +61,7 @@ def export_htcds(org_code: str, out: str) -> None:
 
     org = _organization(org_code)
     doc = htcds_export.export_cases(_actor(org), org)
-    Path(out).write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+    _write_private(Path(out), json.dumps(doc, ensure_ascii=False, indent=1))
     db.session.commit()
     click.echo(json.dumps({"cases": len(doc["cases"]), "file": out}))
 

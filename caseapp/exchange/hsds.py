@@ -37,7 +37,7 @@ from caseapp.extensions import db
 
 HSDS_VERSION = "3.0"
 SCHEMA_DIR = "schemas/hsds-3.0"
-VENDORED = ("organization", "service", "language", "attribute", "taxonomy_term")
+VENDORED = ("organization", "service", "location", "language", "attribute", "taxonomy_term")
 NAMESPACE = uuid.UUID("6f1c3b8e-2a59-4d7e-9a51-6b0d1f2e7c44")  # Ruta's HSDS ids
 TAXONOMY_PREFIX = "ruta:"
 
@@ -194,10 +194,23 @@ def organization_json(org: Organization) -> dict[str, Any]:
         "region": org.region_code,
         "city": org.city,
     }
+    region = codes.REGION.label(org.region_code, "es") if org.region_code in codes.REGION else ""
+    place = ", ".join(p for p in (org.city, region, "Perú") if p)
     return {
         "id": org.uuid,
         "name": org.name,
         "description": org.notes or org.name,
+        # where it works, for HSDS readers (Ruta keeps no street address or coordinates;
+        # the region and city it reads back are the attributes below)
+        "locations": [
+            {
+                "id": _id(org.uuid, "location"),
+                "location_type": "physical",
+                "organization_id": org.uuid,
+                "name": org.city or region or org.name,
+                "description": place,
+            }
+        ],
         "attributes": [_attribute(org.uuid, "organization", k, values[k]) for k in ORG_ATTRIBUTES],
     }
 

@@ -85,7 +85,7 @@ def import_cases(
         )
     )
     seen: dict[str, int] = {}
-    todo: list[tuple[str, ScreeningInput]] = []
+    todo: list[tuple[str, ScreeningInput, bool]] = []
     for i, case in enumerate(document["cases"]):
         where = f"cases[{i}]"
         source_id = case["CaseId"]
@@ -108,12 +108,12 @@ def import_cases(
         if source_id in known:
             result.unchanged += 1
         else:
-            todo.append((source_id, data))
+            todo.append((source_id, data, _closed(case)))
     if result.errors or dry_run:
         result.created = 0 if result.errors else len(todo)
         return result
-    for source_id, data in todo:
-        screening = intake.record_historical(actor, data)
+    for source_id, data, closed in todo:
+        screening = intake.record_historical(actor, data, closed=closed)
         db.session.add(
             ExchangeRecord(
                 organization_id=organization.id,
@@ -132,6 +132,15 @@ def import_cases(
         details={"created": result.created, "unchanged": result.unchanged},
     )
     return result
+
+
+def _closed(case: dict[str, Any]) -> bool:
+    """Whether the source had closed the case (the extension's status, else HTCDS Status)."""
+    ruta = case.get("ruta") or {}
+    if ruta.get("case_status") in ("open", "closed"):
+        return bool(ruta["case_status"] == "closed")
+    status = case.get("Status")
+    return isinstance(status, str) and htcds.CASE_STATUS.ruta(status) == "closed"
 
 
 # -- a case as the screening request -------------------------------------------------------

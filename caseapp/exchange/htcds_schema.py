@@ -103,7 +103,10 @@ def schema() -> dict[str, Any]:
             "ruta": {
                 "type": "object",
                 "required": ["screening"],
-                "properties": {"screening": {"type": "object"}},
+                "properties": {
+                    "screening": {"type": "object"},
+                    "case_status": {"enum": ["open", "closed"]},
+                },
             },
         },
         "additionalProperties": False,

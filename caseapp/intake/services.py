@@ -34,12 +34,15 @@ def screen_person(actor: User, data: ScreeningInput) -> Screening:
     return screening
 
 
-def record_historical(actor: User, data: ScreeningInput) -> Screening:
+def record_historical(actor: User, data: ScreeningInput, *, closed: bool = False) -> Screening:
     """A screening imported from an existing register: recorded and counted like any
     other (determination, statistics fact, linkage), but it plans no referrals: a case
-    identified years ago is no occasion to send a person to a UPE today (issue 17)."""
+    identified years ago is no occasion to send a person to a UPE today (issue 17).
+    ``closed``: the source had closed the case."""
     screening = screening_services.record_screening(actor, data)
     facts.record(screening)
+    if closed:
+        screening_services.close_imported(actor, screening.case)
     return screening
 
 

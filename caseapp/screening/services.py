@@ -342,6 +342,20 @@ def override_determination(
     return screening
 
 
+def close_imported(actor: Any, case: Case) -> None:
+    """An imported case its source had already closed is closed on arrival (audited).
+    Not :func:`update_case`: nothing is edited by a person, and no version is read."""
+    case.status = "closed"
+    case.closed_at = utcnow()
+    audit.record(
+        actor,
+        "case.update",
+        object_type="case",
+        object_id=case.uuid,
+        details={"fields": ["status"], "source": "import"},
+    )
+
+
 def update_case(actor: User, case_uuid: str, payload: Any) -> tuple[Case, list[str]]:
     """Edit identity and contact data or close/reopen a case, with optimistic locking.
 

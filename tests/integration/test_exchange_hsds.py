@@ -29,6 +29,8 @@ def test_export_is_valid_hsds_and_carries_the_directory(client, api):
     upe = next(s for s in doc["services"] if s["name"].startswith("UPE") or "UPE" in s["name"])
     assert upe["status"] == "active"
     org = next(o for o in doc["organizations"] if o["id"] == upe["organization_id"])
+    assert org["locations"][0]["location_type"] == "physical"
+    assert org["locations"][0]["description"].endswith("Perú")
     attrs = {a["taxonomy_term"]["code"]: a["value"] for a in org["attributes"]}
     assert attrs["ruta:org_kind:mimp"] == "mimp"
     assert any(code.startswith("ruta:region:") for code in attrs)
@@ -48,7 +50,11 @@ def test_schema_problems_are_named(app, db_tx):
     bad["services"][0]["status"] = "open"
     bad["services"][1]["minimum_age"] = "ten"
     bad["services"][2]["phones"] = [{"id": "x", "number": "123"}]
+    bad["organizations"][1]["locations"][0]["location_type"] = "street"
+    bad["organizations"][2]["locations"][0]["phones"] = [{"id": "p"}]
     found = dict(hsds.problems(bad))
+    assert "organizations[1].locations[0].location_type" in found
+    assert "not read" in found["organizations[2]"]
     assert found["organizations[0]"] == "'description' is a required property"
     assert "services[0].status" in found
     assert found["services[1].minimum_age"] == "'ten' is not of type 'number'"

@@ -238,13 +238,14 @@ def test_unknown_htcds_values_and_missing_fields_are_reported(api, two_orgs_case
     bad["cases"][0]["Victim"]["MethodsOfControl"] = ["Telepathy"]
     del bad["cases"][1]["Person"]
     bad["cases"][1]["Nickname"] = "x"
+    before = counts()
     result = run_import(bad)
     paths = dict(result.errors)
     assert paths["cases[0].Person.Gender"] == "unknown value 'Female'"
     assert paths["cases[0].Victim.MethodsOfControl[0]"] == "unknown value 'Telepathy'"
     assert paths["cases[1].Person"] == "required"
     assert paths["cases[1].Nickname"] == "unknown field"
-    assert counts() == counts()  # nothing flushed
+    assert counts() == before  # nothing saved
     assert result.created == 0
 
 
@@ -321,6 +322,7 @@ def test_cli_export_and_import(app, api, two_orgs_cases, tmp_path):
     assert result.exit_code == 0, result.output
     n = json.loads(result.output.splitlines()[-1])["cases"]
     assert n >= 2
+    assert out.stat().st_mode & 0o777 == 0o600  # personal data in clear: owner only
     dry = runner.invoke(args=["exchange", "import-htcds", str(out), "--org", TARGET, "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert json.loads(dry.output.splitlines()[-1])["dry_run"] is True
@@ -398,3 +400,24 @@ def test_register_import_names_htcds_problems(app, api, two_orgs_cases, tmp_path
     assert result.exit_code != 0
     assert "smuggling" in result.output and "purposes" in result.output
     assert counts() == before
+
+
+def test_a_closed_case_arrives_closed(api, two_orgs_cases):
+    worker = api("caseworker", OWN)
+    closed_id = two_orgs_cases["own"][1]
+    case = worker.get(f"/api/v1/cases/{closed_id}").json
+    r = worker.patch(
+        f"/api/v1/cases/{closed_id}", json={"version": case["version"], "status": "closed"}
+    )
+    assert r.status_code == 200, r.json
+    doc = export_of(api)
+    exported = {c["CaseId"]: c for c in doc["cases"]}
+    assert exported[closed_id]["Status"] == "Closed"
+    assert run_import(doc).ok
+    status = {}
+    for source_id in two_orgs_cases["own"]:
+        record = db.session.scalar(
+            sa.select(ExchangeRecord).where(ExchangeRecord.source_case_id == source_id)
+        )
+        status[source_id] = db.session.get(Case, record.case_id).status
+    assert status == {two_orgs_cases["own"][0]: "open", closed_id: "closed"}
