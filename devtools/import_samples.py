@@ -205,6 +205,26 @@ def write_police_xlsx(path: Path, n: int, seed: int = 17, bad: float = 0.0) -> N
     notice = book.create_sheet("LEAME")
     notice.append([NOTICE])
     book.save(path)
+    _declare_dimension(path, f"A1:{chr(ord('A') + len(POLICE_HEADER) - 1)}{n + 1}")
+
+
+def _declare_dimension(path: Path, ref: str) -> None:
+    """Write the sheet's ``<dimension>`` as Excel and LibreOffice do (openpyxl's write-only
+    mode leaves it out, and a reader then has to scan the sheet to learn its size)."""
+    import shutil
+    import zipfile
+
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml" and b"<dimension" not in data:
+                marker = next(
+                    m for m in (b"<sheetViews", b"<sheetFormatPr", b"<sheetData") if m in data
+                )
+                data = data.replace(marker, f'<dimension ref="{ref}"/>'.encode() + marker, 1)
+            dst.writestr(item, data)
+    shutil.move(tmp, path)
 
 
 def write_prosecutor_xlsx(path: Path, n: int = 12, seed: int = 29) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 import sqlalchemy as sa
@@ -48,6 +48,30 @@ def _profile(name: str) -> profiles.Profile:
         _fail(str(exc))
 
 
+class _Progress:
+    """A progress bar when the file says how many rows it has (CSV, JSON, most XLSX);
+    otherwise a count of the rows read every 10,000."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+        self.rows = 0
+
+    def __call__(self, n: int, total: int | None) -> None:
+        self.rows += n
+        if total and self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        if self.bar is not None:
+            self.bar.update(n)
+        elif self.rows % 10_000 < n:
+            click.echo(f"{self.label}: {self.rows} rows read", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
 @import_group.command("run")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--profile", "profile_name", required=True, help="Mapping profile name.")
@@ -77,28 +101,24 @@ def import_run(
         _fail(f"no organization with code {org_code!r}")
     data = file.read_bytes()
     refused = False
-    with click.progressbar(length=0, label=f"{file.name}", file=sys.stderr) as bar:
-
-        def progress(n: int, total: int | None) -> None:
-            if total and not bar.length:
-                bar.length = total
-            bar.update(n)
-
-        try:
-            result = services.import_file(
-                SYSTEM,
-                organization,
-                profile,
-                data,
-                filename=file.name,
-                dry_run=dry_run,
-                skip_bad_rows=skip_bad_rows,
-                progress=progress,
-            )
-        except services.ImportRefused as exc:
-            result, refused = exc.result, True
-        except DomainError as exc:
-            _fail(str(exc))
+    shown = _Progress(file.name)
+    try:
+        result = services.import_file(
+            SYSTEM,
+            organization,
+            profile,
+            data,
+            filename=file.name,
+            dry_run=dry_run,
+            skip_bad_rows=skip_bad_rows,
+            progress=shown,
+        )
+    except services.ImportRefused as exc:
+        result, refused = exc.result, True
+    except DomainError as exc:
+        _fail(str(exc))
+    finally:
+        shown.close()
     for problem in result.problems[:SHOWN]:
         click.echo(
             f"line {problem.line}, column {problem.column!r}, value {problem.value!r}: "

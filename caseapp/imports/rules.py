@@ -11,6 +11,7 @@ this module only prepares it and names every problem by line, column and value.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -142,8 +143,10 @@ class Profile:
 # -- loading a profile ------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=65_536)
 def normalized(value: str) -> str:
-    """Case-, accent- and spacing-insensitive key of a source value."""
+    """Case-, accent- and spacing-insensitive key of a source value (memoised: a
+    register repeats a few hundred distinct values over its rows)."""
     text = unicodedata.normalize("NFKD", value)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return " ".join(text.casefold().split())

@@ -215,3 +215,42 @@ def test_a_reader_plugs_in_for_a_new_format() -> None:
     p = profile(PROFILE.replace('format = "csv"', 'format = "tsv-test"'))
     table = readers.read(b"id\tfecha\nA\t01/01/2020\n", p)
     assert [c["id"] for _, c in table.rows] == ["A"]
+
+
+def _workbook(tmp_path: Any, write_only: bool) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=write_only)
+    sheet = book.create_sheet("Hoja") if write_only else book.active
+    rows = [
+        ["id", "fecha", "n", "x", "ok", "texto"],
+        ["A", datetime(2020, 2, 1), 16, 2.5, True, "Explotación sexual"],
+        [None, None, None, None, None, None],
+        ["B", date(1999, 12, 31), 71234567, -1e-3, False, "  con espacios  "],
+        ["C", "01/02/2020", None, 0, None, "=not a formula"],
+    ]
+    for row in rows:
+        sheet.append(row)
+    path = tmp_path / f"w{write_only}.xlsx"
+    book.save(path)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("write_only", [True, False])  # inline strings / shared strings
+def test_the_fast_xlsx_rows_are_openpyxls_values(tmp_path: Any, write_only: bool) -> None:
+    import io as _io
+
+    from openpyxl import load_workbook
+
+    data = _workbook(tmp_path, write_only)
+    book = load_workbook(_io.BytesIO(data), read_only=True, data_only=True)
+    sheet = book.worksheets[0]
+
+    def padded(rows: Any) -> list[tuple[Any, ...]]:  # an empty row may come as ()
+        return [tuple(list(r) + [None] * (6 - len(r))) for r in rows]
+
+    expected = padded(sheet.iter_rows(values_only=True))
+    fast = readers._fast_values(book, sheet)
+    assert fast is not None
+    assert padded(fast) == expected
+    assert expected[1][1] == datetime(2020, 2, 1) and expected[3][2] == 71234567
