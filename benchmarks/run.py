@@ -118,6 +118,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
         "--b6-workdir",
         default=None,
         help="B6: keep the CSV files and both tools' clusters in this folder",
+    )
+    p.add_argument(
         "--b3c-seed",
         type=int,
         default=1,
