@@ -6,7 +6,14 @@ from caseapp.audit.notes import AuditNote
 from caseapp.core.idempotency import IdempotencyRecord
 from caseapp.directory.models import CodeLabel, Region, Service
 from caseapp.exchange.models import ExchangeRecord
-from caseapp.facts.models import ScreeningFact, ScreeningFactPurpose
+from caseapp.facts.models import (
+    LinkageBlock,
+    LinkageFrequency,
+    LinkageModel,
+    LinkageRecord,
+    ScreeningFact,
+    ScreeningFactPurpose,
+)
 from caseapp.imports.models import ImportBatch, ImportRecord
 from caseapp.referrals.models import Consent, GapRecord, Referral, ReferralEvent
 from caseapp.screening.models import Case, Person, Screening
@@ -25,6 +32,10 @@ __all__ = [
     "IdempotencyRecord",
     "ImportBatch",
     "ImportRecord",
+    "LinkageBlock",
+    "LinkageFrequency",
+    "LinkageModel",
+    "LinkageRecord",
     "LoginThrottle",
     "Organization",
     "Person",

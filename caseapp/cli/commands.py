@@ -28,6 +28,9 @@ def init_app(app: Flask) -> None:
     from caseapp.reports.cli import estimate
 
     reports_group.add_command(estimate)
+    from caseapp.facts.cli import linkage_group
+
+    app.cli.add_command(linkage_group)
     _add_developer_commands(app)
     from caseapp.maintenance.cli import register as register_maintenance
 

@@ -1,31 +1,22 @@
-"""Statistics facts: one denormalized row per screening, with its linkage pseudonyms.
+"""Statistics facts: one slim denormalized row per screening, and the linkage tables.
 
-Reports read only these tables (no personal data is decrypted to count): the coded
-attributes of reports.md §2 at the time of the screening, and the keyed pseudonyms of
-reports.md §3 with the person (connected component) they belong to.
+Reports read only ``screening_facts`` (no personal data is decrypted to count): the coded
+attributes of reports.md §2 at the time of the screening and the person it belongs to.
+The keyed encodings linkage compares live in their own narrow tables
+(``linkage_records``, ``linkage_blocks``), the estimated model in ``linkage_models`` and
+its keyed frequency table in ``linkage_frequencies`` (docs/linkage.md).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caseapp.core.db import UTCDateTime
 from caseapp.extensions import db
-
-#: PostgreSQL expression (and GIN index) of a fact's fuzzy-linkage block keys: for each
-#: name-pair code, ``sex:birth_year:code`` (``-`` for no birth year) and ``sex:*:code``.
-#: A dated screening looks up its three years and ``-``, so it visits only the same-sex
-#: candidates of those years, not every bearer of a common pair of names; an undated one
-#: looks up ``*`` (any year). ``fastupdate`` is off: every lookup would scan a pending
-#: list. (Written as PostgreSQL prints it, so that Alembic sees no difference.)
-NAME_BLOCK_KEYS = (
-    "string_to_array(regexp_replace(name_blocks::text, '(\\S+)'::text, "
-    "((((sex::text || ':'::text) || COALESCE(birth_year::text, '-'::text)) "
-    "|| ':\\1 '::text) || sex::text) || ':*:\\1'::text, 'g'::text), ' '::text)"
-)
 
 
 class ScreeningFact(db.Model):  # type: ignore[name-defined]
@@ -52,33 +43,13 @@ class ScreeningFact(db.Model):  # type: ignore[name-defined]
     exploitation_form: Mapped[str] = mapped_column(sa.String(30))
     sector: Mapped[str] = mapped_column(sa.String(30))
     identification_context: Mapped[str] = mapped_column(sa.String(30))
-    # linkage (reports.md §3): keyed pseudonyms only, never identifiers
+    # the person (reports.md §3): the smallest screening id of its linked records
     person_id: Mapped[int] = mapped_column()
-    doc_key: Mapped[str | None] = mapped_column(sa.String(64))
-    name_dob_key: Mapped[str | None] = mapped_column(sa.String(64))
-    name_sex_key: Mapped[str | None] = mapped_column(sa.String(64))
-    birth_year: Mapped[int | None] = mapped_column()
-    # fuzzy linkage (reports/fuzzy.py): keyed Bloom filter of the name's bigrams, keyed
-    # codes of its pairs of name parts, keyed code of the date of birth
-    name_bloom: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
-    name_blocks: Mapped[str | None] = mapped_column(sa.String(200))
-    dob_key: Mapped[str | None] = mapped_column(sa.String(16))
 
     __table_args__ = (
         sa.Index("ix_screening_facts_person", "person_id"),
         sa.Index("ix_screening_facts_identified", "identified_at"),
         sa.Index("ix_screening_facts_org", "organization_id"),
-        sa.Index("ix_screening_facts_doc_key", "doc_key"),
-        sa.Index("ix_screening_facts_name_dob_key", "name_dob_key"),
-        sa.Index("ix_screening_facts_name_sex_key", "name_sex_key"),
-        sa.Index("ix_screening_facts_sex_birth_year", "sex", "birth_year"),
-        # PostgreSQL: fuzzy-linkage candidates (facts._link_fuzzy), see NAME_BLOCK_KEYS
-        sa.Index(
-            "ix_screening_facts_name_blocks",
-            sa.text(NAME_BLOCK_KEYS),
-            postgresql_using="gin",
-            postgresql_with={"fastupdate": "off"},
-        ).ddl_if(dialect="postgresql"),
     )
 
 
@@ -91,3 +62,67 @@ class ScreeningFactPurpose(db.Model):  # type: ignore[name-defined]
         sa.ForeignKey("screening_facts.screening_id"), primary_key=True
     )
     purpose: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
+
+
+class LinkageRecord(db.Model):  # type: ignore[name-defined]
+    """The keyed encodings of one screening (facts/encoding.py); never plaintext. All
+    NULL after a retention purge (the fact keeps its person)."""
+
+    __tablename__ = "linkage_records"
+
+    screening_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("screening_facts.screening_id"), primary_key=True
+    )
+    key_id: Mapped[str | None] = mapped_column(sa.String(16))  # which index key encoded it
+    sex: Mapped[str | None] = mapped_column(sa.String(10))
+    birth_year: Mapped[int | None] = mapped_column()
+    dated: Mapped[bool | None] = mapped_column()
+    dob: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    doc_type: Mapped[str | None] = mapped_column(sa.String(20))
+    doc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    given: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    family: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    given_value: Mapped[int | None] = mapped_column(sa.BigInteger)
+    family_value: Mapped[int | None] = mapped_column(sa.BigInteger)
+    blocks: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+
+
+class LinkageBlock(db.Model):  # type: ignore[name-defined]
+    """One keyed blocking key of a screening: a new screening finds its candidates here."""
+
+    __tablename__ = "linkage_blocks"
+
+    block: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    screening_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("screening_facts.screening_id"), primary_key=True
+    )
+
+    __table_args__ = (sa.Index("ix_linkage_blocks_screening", "screening_id"),)
+
+
+class LinkageModel(db.Model):  # type: ignore[name-defined]
+    """An estimated Fellegi–Sunter model (facts/model.py) and the quality figures of the
+    full relink that estimated it; the newest row is in use."""
+
+    __tablename__ = "linkage_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(sa.String(40))
+    estimated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    records: Mapped[int] = mapped_column()
+    pairs: Mapped[int] = mapped_column()
+    threshold: Mapped[float] = mapped_column(sa.Float)
+    params: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+
+
+class LinkageFrequency(db.Model):  # type: ignore[name-defined]
+    """Keyed frequency table of a model: records per name value (keyed code)."""
+
+    __tablename__ = "linkage_frequencies"
+
+    model_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("linkage_models.id", ondelete="CASCADE"), primary_key=True
+    )
+    field: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    value: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    count: Mapped[int] = mapped_column()

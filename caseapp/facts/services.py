@@ -1,28 +1,37 @@
 """Writing statistics facts and linking screenings into persons (reports.md §3).
 
 Called by the screening service in the same transaction as the screening, so a
-screening is counted exactly when it exists. Linking is incremental: a new screening
-joins (and may merge) the persons whose pseudonyms it matches, exactly or fuzzily
-(``fuzzy``); ``relink_all`` recomputes every person from the stored pseudonyms with the
-pure union-find of ``fuzzy.link`` (``linkage.link`` plus fuzzy matches).
+screening is counted exactly when it exists. Each fact gets its keyed encodings
+(``linkage_records``) and blocking keys (``linkage_blocks``); linking is incremental:
+a new screening is compared with the records sharing one of its blocks only, scored
+with the stored Fellegi–Sunter model (``model``), and joins (and may merge) the persons
+it matches, under the same constraints as ``cluster``. ``relink_all`` re-estimates the
+model on every stored encoding and recomputes every person (``probabilistic.link``).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from flask import current_app
 
 from caseapp.core.db import keyring
 from caseapp.core.time import LIMA
 from caseapp.extensions import db
-from caseapp.facts import fuzzy, linkage
-from caseapp.facts.models import NAME_BLOCK_KEYS, ScreeningFact, ScreeningFactPurpose
+from caseapp.facts import blocking, cluster, encoding, model, probabilistic, table
+from caseapp.facts.models import (
+    LinkageBlock,
+    LinkageFrequency,
+    LinkageModel,
+    LinkageRecord,
+    ScreeningFact,
+    ScreeningFactPurpose,
+)
 from caseapp.screening.models import Person, Screening
 
-_TEXT_ARRAY = postgresql.ARRAY(sa.Text)
 _COLLAPSED = {
     "feminine": "woman",
     "masculine": "man",
@@ -30,6 +39,19 @@ _COLLAPSED = {
     "trans_masculine": "trans_or_non_conforming",
     "non_conforming": "trans_or_non_conforming",
 }
+_KEY_COLUMNS = (
+    "sex",
+    "birth_year",
+    "dated",
+    "dob",
+    "doc_type",
+    "doc",
+    "given",
+    "family",
+    "given_value",
+    "family_value",
+    "blocks",
+)
 
 
 def collapsed_gender(person: Person) -> str:
@@ -47,23 +69,53 @@ def primary_nationality(nationality: list[str]) -> tuple[str, str]:
     return sorted(nationality)[0], "foreign"
 
 
-def pseudonyms_of(screening: Screening) -> linkage.Pseudonyms:
+def threshold() -> float:
+    return float(current_app.config.get("LINKAGE_THRESHOLD", model.DEFAULT_THRESHOLD))
+
+
+def encode(screening: Screening, index_key: bytes | None = None) -> encoding.LinkKeys:
+    """The keyed encodings of a screening's person (age-only: birth year from the
+    screening's Lima date)."""
     person = screening.case.person
     dob = date.fromisoformat(person.date_of_birth) if person.date_of_birth else None
-    local = screening.identified_at.astimezone(LIMA).date()
     birth_year = None
     if dob is None and screening.age_years is not None:
+        local = screening.identified_at.astimezone(LIMA).date()
         birth_year = local.year - screening.age_years
-    return linkage.pseudonyms(
-        keyring().index_key,
-        doc_type=person.document_type,
-        doc_number=person.document_number,
+    return encoding.encoder(index_key or keyring().index_key).encode(
         given_names=person.given_names,
         family_names=person.family_names,
-        date_of_birth=dob,
         sex=person.sex,
+        date_of_birth=dob,
         birth_year=birth_year,
+        doc_type=person.document_type,
+        doc_number=person.document_number,
     )
+
+
+def linkage_values(keys: encoding.LinkKeys, key_id: str) -> dict[str, Any]:
+    """The ``linkage_records`` columns of an encoding."""
+    values = {c: getattr(keys, c) for c in _KEY_COLUMNS}
+    values["key_id"] = key_id
+    return values
+
+
+def block_rows(screening_id: int, keys: encoding.LinkKeys) -> list[dict[str, int]]:
+    return [{"block": b, "screening_id": screening_id} for b in encoding.unpack_codes(keys.blocks)]
+
+
+def _store_keys(screening_id: int, keys: encoding.LinkKeys) -> None:
+    key_id = encoding.encoder(keyring().index_key).key_id
+    row = db.session.get(LinkageRecord, screening_id)
+    if row is None:
+        db.session.add(LinkageRecord(screening_id=screening_id, **linkage_values(keys, key_id)))
+    else:
+        for column, value in linkage_values(keys, key_id).items():
+            setattr(row, column, value)
+    db.session.execute(sa.delete(LinkageBlock).where(LinkageBlock.screening_id == screening_id))
+    rows = block_rows(screening_id, keys)
+    if rows:
+        db.session.execute(sa.insert(LinkageBlock), rows)
 
 
 def fact_values(screening: Screening, org_kind: str) -> dict[str, Any]:
@@ -74,11 +126,6 @@ def fact_values(screening: Screening, org_kind: str) -> dict[str, Any]:
     person = screening.case.person
     local = screening.identified_at.astimezone(LIMA)
     nationality, group = primary_nationality(list(person.nationality))
-    keys = pseudonyms_of(screening)
-    dob = date.fromisoformat(person.date_of_birth) if person.date_of_birth else None
-    names = fuzzy.encoder(keyring().index_key).encode(
-        person.given_names, person.family_names, person.sex, dob
-    )
     context = screening.context or {}
     return {
         "screening_id": screening.id,
@@ -103,13 +150,6 @@ def fact_values(screening: Screening, org_kind: str) -> dict[str, Any]:
         "sector": context.get("sector") or "unknown",
         "identification_context": screening.identification_context or "unknown",
         "person_id": screening.id,
-        "doc_key": keys.doc,
-        "name_dob_key": keys.name_dob,
-        "name_sex_key": keys.name_sex_year,
-        "birth_year": keys.birth_year,
-        "name_bloom": names.bloom,
-        "name_blocks": names.blocks,
-        "dob_key": names.dob,
     }
 
 
@@ -124,149 +164,171 @@ def record(screening: Screening) -> ScreeningFact:
                 [{"screening_id": screening.id, "purpose": p} for p in purposes]
             )
         )
-    link_one(fact)
+    keys = encode(screening)
+    _store_keys(screening.id, keys)
+    link_one(fact, keys)
     return fact
 
 
-def link_one(fact: ScreeningFact) -> int:
-    """Attach a new fact to the persons it matches, merging them; return its person id."""
-    _link_exact(fact)
-    _link_fuzzy(fact)
+# -- the model in use ----------------------------------------------------------------------
+
+
+def current_model() -> tuple[model.Model, LinkageModel | None]:
+    """The newest stored model (with its frequency table), or the default parameters."""
+    row = db.session.scalars(
+        sa.select(LinkageModel).order_by(LinkageModel.id.desc()).limit(1)
+    ).first()
+    if row is None:
+        return model.default_model(), None
+    return model.Model.from_dict(row.params, {}), row
+
+
+def _frequencies(
+    row: LinkageModel | None, keys: list[encoding.LinkKeys]
+) -> dict[str, dict[int, int]]:
+    """The stored frequency-table entries of these records' name values."""
+    if row is None:
+        return {}
+    wanted = {
+        "given": {k.given_value for k in keys if k.given_value is not None},
+        "family": {k.family_value for k in keys if k.family_value is not None},
+    }
+    out: dict[str, dict[int, int]] = {"given": {}, "family": {}}
+    for name, values in wanted.items():
+        if not values:
+            continue
+        for value, count in db.session.execute(
+            sa.select(LinkageFrequency.value, LinkageFrequency.count).where(
+                LinkageFrequency.model_id == row.id,
+                LinkageFrequency.field == name,
+                LinkageFrequency.value.in_(sorted(values)),
+            )
+        ):
+            out[name][int(value)] = int(count)
+    return out
+
+
+# -- incremental linkage -------------------------------------------------------------------
+
+
+def keys_from(values: Any) -> encoding.LinkKeys:
+    """``LinkKeys`` from stored columns (a row or a mapping of ``_KEY_COLUMNS``)."""
+    get = values.get if isinstance(values, dict) else lambda c: getattr(values, c)
+    kw: dict[str, Any] = {c: get(c) for c in _KEY_COLUMNS}
+    kw["dated"] = bool(kw["dated"])
+    kw["blocks"] = kw["blocks"] or b""
+    return encoding.LinkKeys(**kw)
+
+
+def link_one(fact: ScreeningFact, keys: encoding.LinkKeys | None = None) -> int:
+    """Attach a fact to the persons it matches, merging them (best match first, unless
+    they conflict); return its person id. Only the records sharing one of its blocks
+    (of at most ``blocking.MAX_BLOCK`` members) are compared."""
+    if keys is None:
+        row = db.session.get(LinkageRecord, fact.screening_id)
+        if row is None:
+            return fact.person_id
+        keys = keys_from(row)
+    wanted = list(encoding.unpack_codes(keys.blocks))
+    if not wanted:
+        return fact.person_id
+    sizes = db.session.execute(
+        sa.select(LinkageBlock.block, sa.func.count())
+        .where(LinkageBlock.block.in_(wanted))
+        .group_by(LinkageBlock.block)
+    ).all()
+    small = [b for b, n in sizes if n <= blocking.MAX_BLOCK]
+    if not small:
+        return fact.person_id
+    candidate_ids = (
+        sa.select(LinkageBlock.screening_id)
+        .where(LinkageBlock.block.in_(small), LinkageBlock.screening_id != fact.screening_id)
+        .distinct()
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        sa.select(LinkageRecord, ScreeningFact.person_id)
+        .join(ScreeningFact, ScreeningFact.screening_id == LinkageRecord.screening_id)
+        .where(LinkageRecord.screening_id.in_(candidate_ids))
+    ).all()
+    if not rows:
+        return fact.person_id
+    others = [keys_from(r) for r, _ in rows]
+    fitted, stored = current_model()
+    fitted.frequencies = _frequencies(stored, [keys, *others])
+    t = table.build([keys, *others])
+    j = np.arange(1, len(others) + 1)
+    i = np.zeros(len(j), dtype=np.int64)
+    levels = model.compare(t, i, j)
+    weight = model.score(fitted, t, i, j, levels)
+    same_doc = levels[:, model.FIELDS.index("doc")] == 0
+    limit = threshold()
+    # as in cluster.cluster: documents first, then best weight, ties by content
+    content = cluster.content(t)
+    best: dict[int, tuple[bool, float, int, int]] = {}
+    for k, (_, person) in enumerate(rows):
+        if not (same_doc[k] or weight[k] >= limit) or person == fact.person_id:
+            continue
+        a, b = int(content[0]), int(content[k + 1])
+        value = (not same_doc[k], -float(weight[k]), min(a, b), max(a, b))
+        best[person] = min(value, best.get(person, value))
+    if not best:
+        return fact.person_id
+    evidence = _person_evidence([*best, fact.person_id], fact, keys)
+    for person in sorted(best, key=lambda p: (best[p], p)):
+        current = fact.person_id
+        forced = not best[person][0]
+        if not forced and cluster.conflict(evidence[current], evidence[person]):
+            continue
+        root, child = min(current, person), max(current, person)
+        db.session.execute(
+            sa.update(ScreeningFact).where(ScreeningFact.person_id == child).values(person_id=root)
+        )
+        merged = evidence.pop(current)
+        cluster.merge_into(merged, evidence.pop(person), one_class=forced)
+        evidence[root] = merged
+        fact.person_id = root
+    db.session.flush()
     return fact.person_id
 
 
-def _link_exact(fact: ScreeningFact) -> int:
-    conditions = []
-    if fact.doc_key:
-        conditions.append(ScreeningFact.doc_key == fact.doc_key)
-    if fact.name_dob_key:
-        conditions.append(ScreeningFact.name_dob_key == fact.name_dob_key)
-    if fact.name_sex_key and fact.birth_year is not None:
-        same_name_year = sa.and_(
-            ScreeningFact.name_sex_key == fact.name_sex_key,
-            ScreeningFact.birth_year.between(fact.birth_year - 1, fact.birth_year + 1),
+def _person_evidence(
+    persons: list[int], fact: ScreeningFact, keys: encoding.LinkKeys
+) -> dict[int, cluster.Evidence]:
+    """Per person, its dates of birth (one class: they are already one person) and
+    typed documents; the new fact counted in its own person."""
+    rows = db.session.execute(
+        sa.select(
+            ScreeningFact.person_id,
+            ScreeningFact.screening_id,
+            LinkageRecord.sex,
+            LinkageRecord.birth_year,
+            LinkageRecord.dated,
+            LinkageRecord.dob,
+            LinkageRecord.doc_type,
+            LinkageRecord.doc,
         )
-        if fact.name_dob_key is not None:
-            # as in linkage.link: two different dates of birth never join through (c)
-            same_name_year = sa.and_(same_name_year, ScreeningFact.name_dob_key.is_(None))
-        conditions.append(same_name_year)
-    if not conditions:
-        return fact.person_id
-    matches = set(
-        db.session.scalars(
-            sa.select(ScreeningFact.person_id).where(
-                sa.or_(*conditions), ScreeningFact.screening_id != fact.screening_id
-            )
-        )
-    )
-    if not matches:
-        return fact.person_id
-    person_id = min(matches | {fact.person_id})
-    merged = (matches | {fact.person_id}) - {person_id}
-    fact.person_id = person_id
-    if merged:
-        db.session.execute(
-            sa.update(ScreeningFact)
-            .where(ScreeningFact.person_id.in_(merged))
-            .values(person_id=person_id)
-        )
-    db.session.flush()
-    return person_id
-
-
-def _link_fuzzy(fact: ScreeningFact) -> None:
-    """Merge the persons whose screenings fuzzy-match this one (reports/fuzzy.py), best
-    match first, unless their documents or their dates of birth are all different."""
-    if not fact.name_blocks or fact.name_bloom is None:
-        return
-    stmt = sa.select(
-        ScreeningFact.screening_id,
-        ScreeningFact.person_id,
-        ScreeningFact.sex,
-        ScreeningFact.birth_year,
-        ScreeningFact.name_bloom,
-        ScreeningFact.name_blocks,
-        ScreeningFact.dob_key,
-    ).where(ScreeningFact.person_id != fact.person_id, _fuzzy_candidates(fact))
-    rows = db.session.execute(stmt).all()
-    if not rows:
-        return
-    person_of = {r.screening_id: r.person_id for r in rows}
-    new = fuzzy.FuzzyRecord(
-        fact.sex, fact.birth_year, fact.name_bloom, fact.name_blocks, fact.dob_key
-    )
-    others = (
-        (
-            r.screening_id,
-            fuzzy.FuzzyRecord(r.sex, r.birth_year, r.name_bloom, r.name_blocks, r.dob_key),
-        )
-        for r in rows
-    )
-    best: dict[int, float] = {}
-    for other, score in fuzzy.pairs_with(new, others):  # only pairs with the new fact
-        person = person_of[other]
-        best[person] = max(score, best.get(person, 0.0))
-    if not best:
-        return
-    docs: dict[int, set[str]] = {}
-    dobs: dict[int, set[str]] = {}
-    for person_id, doc_key, dob_key in db.session.execute(
-        sa.select(ScreeningFact.person_id, ScreeningFact.doc_key, ScreeningFact.dob_key).where(
-            ScreeningFact.person_id.in_([*best, fact.person_id])
-        )
-    ):
-        if doc_key:
-            docs.setdefault(person_id, set()).add(doc_key)
-        if dob_key:
-            dobs.setdefault(person_id, set()).add(dob_key)
-    for person in sorted(best, key=lambda p: (-best[p], p)):
-        current = fact.person_id
-        if person == current or any(fuzzy.disjoint(e, current, person) for e in (docs, dobs)):
+        .join(LinkageRecord, LinkageRecord.screening_id == ScreeningFact.screening_id)
+        .where(ScreeningFact.person_id.in_(persons))
+    ).all()
+    by_person: dict[int, list[encoding.LinkKeys]] = {p: [] for p in persons}
+    for person, screening_id, sex, year, dated, dob, doc_type, doc in rows:
+        if screening_id == fact.screening_id:
             continue
-        fact.person_id = min(current, person)
-        db.session.execute(
-            sa.update(ScreeningFact)
-            .where(ScreeningFact.person_id == max(current, person))
-            .values(person_id=fact.person_id)
-        )
-        for evidence in (docs, dobs):
-            joined = evidence.pop(current, set()) | evidence.pop(person, set())
-            if joined:
-                evidence[fact.person_id] = joined
-    db.session.flush()
-
-
-def _fuzzy_candidates(fact: ScreeningFact) -> sa.ColumnElement[bool]:
-    """Facts of the same sex that share a name-pair code with ``fact``, with a birth year
-    at most one year from its own or none (any birth year when it has none).
-
-    On PostgreSQL one array overlap on ``NAME_BLOCK_KEYS`` (``sex:year:code``, at most
-    60 keys), answered by the GIN index ``ix_screening_facts_name_blocks``: the query
-    repeats the indexed expression, and the keys already say the sex and the years, so
-    no other condition lets the planner combine a large index with it. Elsewhere
-    substring matches, the same test (codes are fixed-length and space-separated).
-    """
-    codes = (fact.name_blocks or "").split()
-    if db.session.get_bind().dialect.name == "postgresql":
-        if fact.birth_year is None:
-            years: tuple[str, ...] = ("*",)
-        else:
-            years = (*(str(fact.birth_year + d) for d in (-1, 0, 1)), "-")
-        keys = [f"{fact.sex}:{year}:{code}" for code in codes for year in years]
-        wanted = sa.cast(sa.bindparam("block_keys", keys, type_=_TEXT_ARRAY), _TEXT_ARRAY)
-        return sa.literal_column(NAME_BLOCK_KEYS).op("&&")(wanted)
-    conditions = [
-        ScreeningFact.sex == fact.sex,
-        sa.or_(*(ScreeningFact.name_blocks.contains(code, autoescape=True) for code in codes)),
-    ]
-    if fact.birth_year is not None:
-        conditions.append(
-            sa.or_(
-                ScreeningFact.birth_year.between(fact.birth_year - 1, fact.birth_year + 1),
-                ScreeningFact.birth_year.is_(None),
+        by_person[person].append(
+            encoding.LinkKeys(
+                sex, year, bool(dated), dob, doc_type, doc, None, None, None, None, b""
             )
         )
-    return sa.and_(*conditions)
+    by_person[fact.person_id].append(keys)
+    out: dict[int, cluster.Evidence] = {}
+    for person, records in by_person.items():
+        t = table.build(records)
+        ev = cluster.Evidence()
+        for index in range(t.n):
+            cluster.merge_into(ev, cluster.evidence_of(t, index), one_class=True)
+        out[person] = ev
+    return out
 
 
 def update_status(screening: Screening) -> None:
@@ -278,52 +340,47 @@ def update_status(screening: Screening) -> None:
     )
 
 
-def _keep_purged_links(rows: Any, mapping: dict[int, int]) -> None:
-    """Facts whose pseudonyms were purged (retention) cannot be re-linked from keys: they
-    stay with the person they belonged to, so unduplicated counts do not grow after a
-    purge."""
-    keyless = {r[0] for r in rows if not any((r[1], r[2], r[3], r[7], r[8], r[9]))}
+def _keep_purged_links(
+    ids: list[int], keyless: set[int], old: dict[int, int], mapping: dict[int, int]
+) -> None:
+    """Facts whose encodings were purged (retention) cannot be re-linked: they stay with
+    the person they belonged to, so unduplicated counts do not grow after a purge."""
     if not keyless:
         return
     new_of_old: dict[int, int] = {}
-    for r in rows:
-        if r[0] not in keyless:
-            new_of_old.setdefault(r[6], mapping[r[0]])
-    for r in rows:
-        if r[0] in keyless:
-            mapping[r[0]] = new_of_old.get(r[6], r[6])
+    for sid in ids:
+        if sid not in keyless:
+            new_of_old.setdefault(old[sid], mapping[sid])
+    for sid in ids:
+        if sid in keyless:
+            mapping[sid] = new_of_old.get(old[sid], old[sid])
 
 
 def relink_all(batch: int = 50_000) -> tuple[int, int]:
-    """Recompute every person from the stored pseudonyms, exact keys and fuzzy matches
-    (``fuzzy.link``); return (screenings, persons)."""
+    """Re-estimate the model on every stored encoding, store it with its quality
+    figures, and recompute every person; return (screenings, persons)."""
+    columns = [getattr(LinkageRecord, c) for c in _KEY_COLUMNS]
     rows = db.session.execute(
-        sa.select(
-            ScreeningFact.screening_id,
-            ScreeningFact.doc_key,
-            ScreeningFact.name_dob_key,
-            ScreeningFact.name_sex_key,
-            ScreeningFact.birth_year,
-            ScreeningFact.sex,
-            ScreeningFact.person_id,
-            ScreeningFact.name_bloom,
-            ScreeningFact.name_blocks,
-            ScreeningFact.dob_key,
+        sa.select(ScreeningFact.screening_id, ScreeningFact.person_id, *columns).outerjoin(
+            LinkageRecord, LinkageRecord.screening_id == ScreeningFact.screening_id
         )
     ).all()
-    mapping = fuzzy.link(
-        (
-            r[0],
-            linkage.Pseudonyms(
-                doc=r[1], name_dob=r[2], name_sex_year=r[3], birth_year=r[4], sex=r[5]
-            ),
-            fuzzy.FuzzyRecord(sex=r[5], birth_year=r[4], bloom=r[7], blocks=r[8], dob=r[9]),
-        )
-        for r in rows
-    )
-    _keep_purged_links(rows, mapping)
+    ids = [r[0] for r in rows]
+    old = {r[0]: r[1] for r in rows}
+    keyless = {r[0] for r in rows if all(v is None for v in r[2:])}
+    linked_ids = [r[0] for r in rows if r[0] not in keyless]
+    keys = [
+        keys_from(dict(zip(_KEY_COLUMNS, r[2:], strict=True))) for r in rows if r[0] not in keyless
+    ]
+    limit = threshold()
+    result = probabilistic.link(keys, threshold=limit)
+    mapping = {sid: sid for sid in ids}
+    for sid, c in zip(linked_ids, result.clusters.tolist(), strict=True):
+        mapping[sid] = linked_ids[c]
+    _keep_purged_links(ids, keyless, old, mapping)
+    _store_model(result, limit)
     changes = [
-        {"screening_id": r[0], "person_id": mapping[r[0]]} for r in rows if mapping[r[0]] != r[6]
+        {"screening_id": sid, "person_id": mapping[sid]} for sid in ids if mapping[sid] != old[sid]
     ]
     if changes and db.session.get_bind().dialect.name == "postgresql":
         _update_persons_postgres(changes)
@@ -332,6 +389,68 @@ def relink_all(batch: int = 50_000) -> tuple[int, int]:
             # ORM bulk UPDATE by primary key (executemany)
             db.session.execute(sa.update(ScreeningFact), changes[start : start + batch])
     return len(rows), len(set(mapping.values()))
+
+
+HISTOGRAM_BINS = tuple(range(-20, 42, 2))
+
+
+def quality(result: probabilistic.Linked, limit: float) -> dict[str, Any]:
+    """What the quality page shows: the histogram of match weights of the compared
+    pairs, and how many persons rest on pairs near the threshold (linked by a pair less
+    than ``model.NEAR_THRESHOLD`` bits above it, or with a pair as close below it)."""
+    w = result.weight
+    counts, _ = np.histogram(
+        np.clip(w, HISTOGRAM_BINS[0], HISTOGRAM_BINS[-1] - 0.01), HISTOGRAM_BINS
+    )
+    c = result.clusters
+    same = c[result.i] == c[result.j]
+    near_above = same & (w >= limit) & (w < limit + model.NEAR_THRESHOLD)
+    near_below = ~same & (w < limit) & (w >= limit - model.NEAR_THRESHOLD)
+    sizes = np.bincount(c, minlength=len(c)) if len(c) else np.zeros(0, dtype=np.int64)
+    return {
+        "histogram": [
+            {"from": lo, "to": hi, "pairs": int(n)}
+            for lo, hi, n in zip(
+                HISTOGRAM_BINS[:-1], HISTOGRAM_BINS[1:], counts.tolist(), strict=True
+            )
+        ],
+        "near_threshold": model.NEAR_THRESHOLD,
+        "persons_near_above": len(set(c[result.i[near_above]].tolist())),
+        "persons_near_below": len(
+            set(c[result.i[near_below]].tolist()) | set(c[result.j[near_below]].tolist())
+        ),
+        "linked_persons": int((sizes > 1).sum()),
+        "persons": len(set(c.tolist())),
+    }
+
+
+def _store_model(result: probabilistic.Linked, limit: float) -> LinkageModel:
+    fitted = result.model
+    params = fitted.as_dict() | {"quality": quality(result, limit)}
+    row = LinkageModel(
+        version=fitted.version,
+        estimated_at=datetime.fromisoformat(fitted.estimated_at)
+        if fitted.estimated_at
+        else datetime.now(UTC),
+        records=fitted.records,
+        pairs=fitted.pairs,
+        threshold=limit,
+        params=params,
+    )
+    db.session.add(row)
+    db.session.flush()
+    # only the newest model is kept with its frequency table
+    older = sa.select(LinkageModel.id).where(LinkageModel.id < row.id)
+    db.session.execute(sa.delete(LinkageFrequency).where(LinkageFrequency.model_id.in_(older)))
+    db.session.execute(sa.delete(LinkageModel).where(LinkageModel.id.in_(older)))
+    entries = [
+        {"model_id": row.id, "field": name, "value": value, "count": count}
+        for name, table_ in fitted.frequencies.items()
+        for value, count in table_.items()
+    ]
+    for start in range(0, len(entries), 50_000):
+        db.session.execute(sa.insert(LinkageFrequency), entries[start : start + 50_000])
+    return row
 
 
 def _update_persons_postgres(changes: list[dict[str, int]]) -> None:
@@ -358,20 +477,60 @@ def _update_persons_postgres(changes: list[dict[str, int]]) -> None:
 
 
 def refresh_keys(case_screenings: list[Screening]) -> None:
-    """Recompute the pseudonyms of a case's facts after its identity data changed, and
-    link them again (a corrected name or document may join another person)."""
+    """Re-encode a case's facts after its identity data changed, and link them again
+    (a corrected name or document may join another person)."""
     for screening in case_screenings:
         fact = db.session.get(ScreeningFact, screening.id)
         if fact is None:
             continue
-        keys = pseudonyms_of(screening)
-        person = screening.case.person
-        dob = date.fromisoformat(person.date_of_birth) if person.date_of_birth else None
-        names = fuzzy.encoder(keyring().index_key).encode(
-            person.given_names, person.family_names, person.sex, dob
-        )
-        fact.doc_key, fact.name_dob_key = keys.doc, keys.name_dob
-        fact.name_sex_key, fact.birth_year = keys.name_sex_year, keys.birth_year
-        fact.name_bloom, fact.name_blocks, fact.dob_key = names.bloom, names.blocks, names.dob
+        keys = encode(screening)
+        _store_keys(screening.id, keys)
         db.session.flush()
-        link_one(fact)
+        link_one(fact, keys)
+
+
+def reencode_all(batch: int = 2000) -> int:
+    """Encode every screening's identity again under the current index key (after
+    ``flask keys rotate`` or a new encoding version), then relink; return the number of
+    records encoded. Purged cases (no identity left) keep no encodings."""
+    from sqlalchemy.orm import joinedload
+
+    from caseapp.screening.models import Case
+
+    index_key = keyring().index_key
+    key_id = encoding.encoder(index_key).key_id
+    done = 0
+    last = 0
+    while True:
+        screenings = list(
+            db.session.scalars(
+                sa.select(Screening)
+                .join(ScreeningFact, ScreeningFact.screening_id == Screening.id)
+                .where(Screening.id > last)
+                .order_by(Screening.id)
+                .limit(batch)
+                .options(joinedload(Screening.case).joinedload(Case.person))
+            ).unique()
+        )
+        if not screenings:
+            break
+        ids = [s.id for s in screenings]
+        db.session.execute(sa.delete(LinkageBlock).where(LinkageBlock.screening_id.in_(ids)))
+        db.session.execute(sa.delete(LinkageRecord).where(LinkageRecord.screening_id.in_(ids)))
+        records, blocks = [], []
+        for s in screenings:
+            if s.case.purged_at is not None:
+                continue
+            keys = encode(s, index_key)
+            records.append({"screening_id": s.id, **linkage_values(keys, key_id)})
+            blocks += block_rows(s.id, keys)
+        if records:
+            db.session.execute(sa.insert(LinkageRecord), records)
+        for start in range(0, len(blocks), 50_000):
+            db.session.execute(sa.insert(LinkageBlock), blocks[start : start + 50_000])
+        done += len(records)
+        last = ids[-1]
+        db.session.expunge_all()
+    db.session.flush()
+    relink_all()
+    return done

@@ -33,8 +33,9 @@ from caseapp.core.db import keyring, new_uuid, utcnow
 from caseapp.core.errors import Conflict, NotFound, ValidationFailed
 from caseapp.core.time import LIMA
 from caseapp.extensions import db
+from caseapp.facts import encoding
 from caseapp.facts import services as facts
-from caseapp.facts.models import ScreeningFact, ScreeningFactPurpose
+from caseapp.facts.models import LinkageBlock, LinkageRecord, ScreeningFact, ScreeningFactPurpose
 from caseapp.imports import readers, rules
 from caseapp.imports.models import ImportBatch, ImportRecord
 from caseapp.imports.rules import Problem, Profile
@@ -430,7 +431,10 @@ class _Writer:
         )
         fact_rows: list[dict[str, Any]] = []
         purpose_rows: list[dict[str, Any]] = []
+        link_rows: list[dict[str, Any]] = []
+        block_rows: list[dict[str, int]] = []
         records: list[dict[str, Any]] = []
+        key_id = encoding.encoder(keyring().index_key).key_id
         for item, case_id, screening_id, person, screening in zip(
             chunk, case_ids, screening_ids, persons, screenings, strict=True
         ):
@@ -442,6 +446,9 @@ class _Writer:
                 **{k: screening[k] for k in _VIEW_FIELDS},
             )
             fact_rows.append(facts.fact_values(cast(Any, view), profile.list_kind))
+            keys = facts.encode(cast(Any, view))
+            link_rows.append({"screening_id": screening_id, **facts.linkage_values(keys, key_id)})
+            block_rows.extend(facts.block_rows(screening_id, keys))
             purpose_rows.extend(
                 {"screening_id": screening_id, "purpose": p}
                 for p in sorted(set(screening["purposes"]))
@@ -462,6 +469,9 @@ class _Writer:
         db.session.execute(sa.insert(ScreeningFact.__table__), fact_rows)
         if purpose_rows:
             db.session.execute(sa.insert(ScreeningFactPurpose.__table__), purpose_rows)
+        db.session.execute(sa.insert(LinkageRecord.__table__), link_rows)
+        if block_rows:
+            db.session.execute(sa.insert(LinkageBlock.__table__), block_rows)
         db.session.execute(sa.insert(ImportRecord.__table__), records)
         return len(chunk)
 
@@ -578,7 +588,14 @@ def batch_records(actor: Any, batch: ImportBatch, limit: int = 50) -> list[dict[
 
 
 #: tables written by an import: everything else pointing at its cases is later work
-_OWN_TABLES = {"persons", "screenings", "screening_facts", "import_records"}
+_OWN_TABLES = {
+    "persons",
+    "screenings",
+    "screening_facts",
+    "linkage_records",
+    "linkage_blocks",
+    "import_records",
+}
 
 
 def rollback(actor: Any, batch_uuid: str) -> ImportBatch:
@@ -607,9 +624,8 @@ def rollback(actor: Any, batch_uuid: str) -> ImportBatch:
     cids = list(db.session.scalars(case_ids))
     for start in range(0, len(ids), 5000):
         part = ids[start : start + 5000]
-        db.session.execute(
-            sa.delete(ScreeningFactPurpose).where(ScreeningFactPurpose.screening_id.in_(part))
-        )
+        for child in (ScreeningFactPurpose, LinkageBlock, LinkageRecord):
+            db.session.execute(sa.delete(child).where(child.screening_id.in_(part)))
         db.session.execute(sa.delete(ScreeningFact).where(ScreeningFact.screening_id.in_(part)))
     db.session.execute(sa.delete(ImportRecord).where(ImportRecord.batch_id == batch.id))
     for start in range(0, len(ids), 5000):

@@ -88,6 +88,13 @@ def keys_rotate(batch_size: int) -> None:
             f"{col.name}: {col.rotated} re-encrypted, {current} already under {result.key_id}"
         )
     click.echo(f"re-encrypted {result.rotated} value(s) under data key {result.key_id}")
+    # the linkage encodings are keyed with INDEX_KEY: encode them again under the
+    # current one (same as `flask linkage reencode`)
+    from caseapp.facts import services as facts
+
+    encoded = facts.reencode_all()
+    db.session.commit()
+    click.echo(f"re-encoded {encoded} linkage record(s) under the current index key")
 
 
 # -- backup -----------------------------------------------------------------------------

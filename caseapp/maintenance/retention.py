@@ -50,16 +50,23 @@ IDEMPOTENCY_KEEP = timedelta(hours=24)
 #: personal columns that are not encrypted: keyed hashes that re-identify or re-link
 PSEUDONYM_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "persons": ("name_index", "document_index"),
-    "screening_facts": (
-        "doc_key",
-        "name_dob_key",
-        "name_sex_key",
+    "linkage_records": (
+        "key_id",
+        "sex",
         "birth_year",
-        "name_bloom",
-        "name_blocks",
-        "dob_key",
+        "dated",
+        "dob",
+        "doc_type",
+        "doc",
+        "given",
+        "family",
+        "given_value",
+        "family_value",
+        "blocks",
     ),
 }
+#: tables whose rows are keyed pseudonyms only: a purge deletes the case's rows
+PSEUDONYM_ROWS = ("linkage_blocks",)
 RULES = ("closed", "open", "not_indicated")
 MAX_REASON = 500
 
@@ -274,6 +281,11 @@ def _purge_batch(
         db.session.execute(
             sa.update(table).where(_belongs(table, path, ids)).values(dict.fromkeys(columns))
         )
+    for name in PSEUDONYM_ROWS:
+        table = db.metadata.tables[name]
+        hops = case_path(table)
+        if hops is not None:
+            db.session.execute(sa.delete(table).where(_belongs(table, hops, ids)))
     cases = Case.__table__
     # a new version: an editor still holding the old one cannot write the data back
     db.session.execute(

@@ -17,7 +17,7 @@ processes for large runs and written in batches (COPY on PostgreSQL). Distributi
 noise model and measurements: docs/decisions/0006-synthetic-data-and-linkage-quality.md.
 The same seed gives the same persons and screenings (uuids, database ids and ciphertext
 nonces aside); the linkage result also depends slightly on the index key, which places
-the Bloom-filter bits.
+the Bloom-filter bits, and on the model estimated on the data.
 """
 
 from devtools.synth.population import Directory, OrgRef, Population
@@ -25,6 +25,7 @@ from devtools.synth.quality import LinkageQuality, pairwise_quality
 from devtools.synth.rows import (
     _JSON_COLUMNS,
     FACT_COLUMNS,
+    LINK_COLUMNS,
     PERSON_COLUMNS,
     SCREENING_COLUMNS,
     TABLES,
@@ -37,6 +38,7 @@ from devtools.synth.run import SynthResult, generate
 
 __all__ = [
     "FACT_COLUMNS",
+    "LINK_COLUMNS",
     "PERSON_COLUMNS",
     "SCREENING_COLUMNS",
     "TABLES",

@@ -17,9 +17,14 @@ from pydantic import BaseModel
 
 from caseapp.core.crypto import FORMAT_VERSION, NONCE_BYTES, Keyring
 from caseapp.core.time import LIMA
-from caseapp.facts import fuzzy
+from caseapp.facts import encoding, linkage
 from caseapp.facts import services as report_facts
-from caseapp.facts.models import ScreeningFact, ScreeningFactPurpose
+from caseapp.facts.models import (
+    LinkageBlock,
+    LinkageRecord,
+    ScreeningFact,
+    ScreeningFactPurpose,
+)
 from caseapp.screening import rules
 from caseapp.screening import services as screening_services
 from caseapp.screening.models import Case, Person, Screening
@@ -240,21 +245,32 @@ FACT_COLUMNS = (
     "sector",
     "identification_context",
     "person_id",
-    "doc_key",
-    "name_dob_key",
-    "name_sex_key",
-    "birth_year",
-    "name_bloom",
-    "name_blocks",
-    "dob_key",
 )
 PURPOSE_COLUMNS = ("screening_id", "purpose")
+LINK_COLUMNS = (
+    "screening_id",
+    "key_id",
+    "sex",
+    "birth_year",
+    "dated",
+    "dob",
+    "doc_type",
+    "doc",
+    "given",
+    "family",
+    "given_value",
+    "family_value",
+    "blocks",
+)
+BLOCK_COLUMNS = ("block", "screening_id")
 TABLES: tuple[tuple[sa.Table, tuple[str, ...]], ...] = (
     (cast(sa.Table, Case.__table__), CASE_COLUMNS),
     (cast(sa.Table, Person.__table__), PERSON_COLUMNS),
     (cast(sa.Table, Screening.__table__), SCREENING_COLUMNS),
     (cast(sa.Table, ScreeningFact.__table__), FACT_COLUMNS),
     (cast(sa.Table, ScreeningFactPurpose.__table__), PURPOSE_COLUMNS),
+    (cast(sa.Table, LinkageRecord.__table__), LINK_COLUMNS),
+    (cast(sa.Table, LinkageBlock.__table__), BLOCK_COLUMNS),
 )
 _JSON_COLUMNS = frozenset(
     {
@@ -296,8 +312,9 @@ class Built(NamedTuple):
     screening_uuid: str
     screening: tuple[Any, ...]  # SCREENING_COLUMNS[3:]
     fact_head: tuple[Any, ...]  # FACT_COLUMNS[1:21]
-    fact_tail: tuple[Any, ...]  # FACT_COLUMNS[22:]
+    link: tuple[Any, ...]  # LINK_COLUMNS[1:]
     purposes: tuple[str, ...]
+    exact: linkage.Pseudonyms  # the old exact keys, kept in memory for comparison only
 
 
 @dataclass
@@ -309,10 +326,21 @@ class Batch:
     screenings: list[tuple[Any, ...]] = field(default_factory=list)
     facts: list[tuple[Any, ...]] = field(default_factory=list)
     purposes: list[tuple[Any, ...]] = field(default_factory=list)
+    links: list[tuple[Any, ...]] = field(default_factory=list)
+    blocks: list[tuple[Any, ...]] = field(default_factory=list)
     truth: list[int] = field(default_factory=list)
+    exact: list[linkage.Pseudonyms] = field(default_factory=list)
 
     def tables(self) -> list[tuple[sa.Table, tuple[str, ...], list[tuple[Any, ...]]]]:
-        rows = (self.cases, self.persons, self.screenings, self.facts, self.purposes)
+        rows = (
+            self.cases,
+            self.persons,
+            self.screenings,
+            self.facts,
+            self.purposes,
+            self.links,
+            self.blocks,
+        )
         return [(t, c, r) for (t, c), r in zip(TABLES, rows, strict=True)]
 
     def __len__(self) -> int:
@@ -324,12 +352,12 @@ class RowBuilder:
 
     The decision comes from ``rules.determine``/``profile``, the blind indexes from
     ``screening.services``, the fact values and pseudonyms from ``facts.services`` and
-    ``facts.fuzzy``. Personal data is encrypted like ``EncryptedText`` does.
+    ``facts.encoding``. Personal data is encrypted like ``EncryptedText`` does.
     """
 
     def __init__(self, ring: Keyring) -> None:
         self.cipher = FastCipher(ring)
-        self.names = fuzzy.encoder(ring.index_key)
+        self.index_key = ring.index_key
         self.json = _Json()
 
     def build(self, reg: Registration) -> Built:
@@ -421,10 +449,22 @@ class RowBuilder:
         view = _PersonView(
             p.sex, p.gender_identity, p.given_names, p.family_names, dob, doc_type, doc_number
         )
-        keys = report_facts.pseudonyms_of(
-            cast(Screening, _ScreeningView(_CaseView(view), data.identified_at, profile.age_years))
+        as_screening = cast(
+            Screening, _ScreeningView(_CaseView(view), data.identified_at, profile.age_years)
         )
-        names = self.names.encode(p.given_names, p.family_names, p.sex, p.date_of_birth)
+        keys = report_facts.encode(as_screening, self.index_key)
+        key_id = encoding.encoder(self.index_key).key_id
+        stored = report_facts.linkage_values(keys, key_id)
+        exact = linkage.pseudonyms(
+            self.index_key,
+            doc_type=doc_type,
+            doc_number=doc_number,
+            given_names=p.given_names,
+            family_names=p.family_names,
+            date_of_birth=p.date_of_birth,
+            sex=p.sex,
+            birth_year=None if p.date_of_birth else keys.birth_year,
+        )
         nationality, group = report_facts.primary_nationality(list(p.nationality))
         local = data.identified_at.astimezone(LIMA)
         fact_head = (
@@ -449,15 +489,6 @@ class RowBuilder:
             context.get("sector") or "unknown",
             data.identification_context or "unknown",
         )
-        fact_tail = (
-            keys.doc,
-            keys.name_dob,
-            keys.name_sex_year,
-            keys.birth_year,
-            names.bloom,
-            names.blocks,
-            names.dob,
-        )
         return Built(
             reg.person,
             case,
@@ -465,8 +496,9 @@ class RowBuilder:
             str(uuid.uuid4()),
             screening,
             fact_head,
-            fact_tail,
+            tuple(stored[c] for c in LINK_COLUMNS[1:]),
             tuple(sorted(set(data.purposes))),
+            exact,
         )
 
 
@@ -488,8 +520,14 @@ class IdAssigner:
         batch.persons.append((person_id, case_id, *built.person_row))
         batch.screenings.append((screening_id, built.screening_uuid, case_id, *built.screening))
         # a new fact is its own person until linked (facts.services.record)
-        batch.facts.append((screening_id, *built.fact_head, screening_id, *built.fact_tail))
+        batch.facts.append((screening_id, *built.fact_head, screening_id))
         batch.purposes.extend((screening_id, purpose) for purpose in built.purposes)
+        batch.links.append((screening_id, *built.link))
+        batch.blocks.extend(
+            (block, screening_id)
+            for block in encoding.unpack_codes(built.link[LINK_COLUMNS.index("blocks") - 1])
+        )
+        batch.exact.append(built.exact)
         batch.truth.append(built.person)
         return screening_id
 

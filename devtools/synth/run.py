@@ -79,6 +79,7 @@ def generate(
     ids = IdAssigner(_reserve_ids())
     deferred = DeferredChecks.drop()
     truth: dict[int, int] = {}
+    exact_keys: dict[int, linkage.Pseudonyms] = {}
     ranges = [
         (start, min(start + batch_persons, persons)) for start in range(0, persons, batch_persons)
     ]
@@ -90,7 +91,10 @@ def generate(
         t0 = time.perf_counter()
         batch = Batch()
         for item in built:
-            truth[ids.add(batch, item)] = item.person
+            sid = ids.add(batch, item)
+            truth[sid] = item.person
+            if evaluate:
+                exact_keys[sid] = item.exact
         writer.write(batch)
         writing += time.perf_counter() - t0
         if progress is not None:
@@ -119,7 +123,7 @@ def generate(
         order = sorted(truth)
         true_persons = [truth[sid] for sid in order]
         quality = pairwise_quality(true_persons, [predicted[sid] for sid in order])
-        exact = _exact_links(order)
+        exact = linkage.link((sid, exact_keys[sid]) for sid in order)
         exact_quality = pairwise_quality(true_persons, [exact[sid] for sid in order])
     audit.record(
         actor,
@@ -144,25 +148,6 @@ def generate(
         exact_quality=exact_quality,
         timings=timings,
     )
-
-
-def _exact_links(screening_ids: Sequence[int]) -> dict[int, int]:
-    """The persons the exact keys alone give for these screenings (to show what fuzzy
-    matching adds)."""
-    if not screening_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(
-            ScreeningFact.screening_id,
-            ScreeningFact.doc_key,
-            ScreeningFact.name_dob_key,
-            ScreeningFact.name_sex_key,
-            ScreeningFact.birth_year,
-            ScreeningFact.sex,
-        ).where(ScreeningFact.screening_id.between(screening_ids[0], screening_ids[-1]))
-    )
-    wanted = set(screening_ids)
-    return linkage.link((r[0], linkage.Pseudonyms(*r[1:])) for r in rows if r[0] in wanted)
 
 
 # The forked workers find their population and builder here (set before the fork).

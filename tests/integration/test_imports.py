@@ -245,8 +245,18 @@ def test_an_imported_row_is_the_screening_the_api_makes_of_the_same_request(
 def test_imported_registers_are_their_own_lists_in_the_overlap(
     app: Any, db_tx: None, tmp_path: Path, api: Any, exact_counts: Any
 ) -> None:
-    """Ten persons in the police register, also in the prosecutors' (same DNI): the overlap
-    report counts them in the police × prosecutor cell."""
+    """Twelve persons in the police register, also in the prosecutors' (same DNI): the overlap
+    report counts them in the police × prosecutor cell. They are twelve different people
+    (different names, documents that differ in more than one digit): probabilistic linkage
+    would rightly join near-identical records ("Ccori0"/"Ccori1", 40000000/40000001)."""
+    given = ["Ana", "Rosa", "Elena", "Marta", "Julia", "Sonia"]
+    family = ["Ccori Inga", "Mamani Huanca", "Quispe Tito", "Condori Apaza", "Huaman Soto"]
+    family += ["Yupanqui Rojas", "Flores Cutipa", "Chambi Ticona", "Paucar Limachi"]
+    family += ["Sánchez Vela", "Torres Ramos", "Vargas Luque"]
+
+    def dni(i: int) -> str:
+        return f"{(i + 1) * 13_579_111 % 89_999_999 + 10_000_000:08d}"
+
     rows = []
     for i in range(12):
         rows.append(
@@ -254,14 +264,14 @@ def test_imported_registers_are_their_own_lists_in_the_overlap(
                 f"RETA-2020-{i}",
                 "02/02/2020",
                 "Cusco",
-                "Ana",
-                f"Ccori{i} Inga",
+                given[i % 6],
+                family[i],
                 "Femenino",
                 25,
                 None,
                 "Perú",
                 "DNI",
-                f"4000{i:04d}",
+                dni(i),
                 "Captación",
                 "Engaño",
                 "Explotación laboral",
@@ -301,13 +311,13 @@ def test_imported_registers_are_their_own_lists_in_the_overlap(
                 f"S-{i}",
                 "2020-03-01",
                 "Cusco",
-                "Ana",
-                f"Ccori{i} Inga",
+                given[i % 6],
+                family[i],
                 "F",
                 None,
                 25,
                 "Perú",
-                f"4000{i:04d}",
+                dni(i),
                 "Captación",
                 "Engaño",
                 "Explotación laboral",

@@ -31,7 +31,7 @@ from caseapp.audit.services import SystemActor
 from caseapp.core.crypto import Keyring
 from caseapp.core.db import EncryptedText, UTCDateTime, utcnow
 from caseapp.extensions import db
-from caseapp.facts.models import ScreeningFact
+from caseapp.facts.models import LinkageBlock, LinkageRecord, ScreeningFact
 from caseapp.maintenance import backup, retention
 from caseapp.screening.models import Case, Person, Screening
 from tests.conftest import (
@@ -70,7 +70,9 @@ CASE_COLUMNS = {
     "admissions.bed",
 }
 #: tables with encrypted columns that hold no case data
-NOT_CASE_TABLES = {"users"}
+#: encrypted tables that do not belong to one case: users, and import batches (a batch's
+#: report names lines and values of the rows it refused; its upload is cleared on import)
+NOT_CASE_TABLES = {"users", "import_batches"}
 
 
 # -- databases and apps -------------------------------------------------------------------
@@ -401,6 +403,7 @@ def test_key_rotation_reencrypts_everything_once_and_old_key_can_go(kind, fresh,
     total = sum(len(v) for v in before.values())
     assert f"re-encrypted {total} value(s) under data key k2" in result.output
     assert "persons.given_names: 1 re-encrypted, 0 already under k2" in result.output
+    assert "linkage record(s) under the current index key" in result.output  # re-encoded
     with rotating.app_context():
         after = {(t, c): [v for v in raw_values(t, c) if v] for t, c in encrypted_columns_in_test()}
         events = db.session.scalars(
@@ -656,7 +659,12 @@ def test_purge_removes_personal_data_and_keeps_statistics(app, db_tx, api):
         sa.select(ScreeningFact).join(Screening).where(Screening.case_id == case_id)
     ).scalar_one()
     counted = (fact_before.status, fact_before.sex, fact_before.age_group, fact_before.person_id)
-    assert fact_before.doc_key and fact_before.name_sex_key
+    link_before = db.session.get(LinkageRecord, fact_before.screening_id)
+    assert link_before.doc and link_before.given and link_before.blocks
+    blocks_of = sa.select(sa.func.count()).where(
+        LinkageBlock.screening_id == fact_before.screening_id
+    )
+    assert db.session.scalar(blocks_of) > 0
     audit_count = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
 
     preview = retention.purge(SYSTEM, policy=POLICY, now=utcnow() + LATER, dry_run=True)
@@ -681,12 +689,11 @@ def test_purge_removes_personal_data_and_keeps_statistics(app, db_tx, api):
         sa.select(ScreeningFact).join(Screening).where(Screening.case_id == case_id)
     ).scalar_one()
     assert (fact.status, fact.sex, fact.age_group, fact.person_id) == counted
-    assert (fact.doc_key, fact.name_dob_key, fact.name_sex_key, fact.birth_year) == (
-        None,
-        None,
-        None,
-        None,
+    link = db.session.get(LinkageRecord, fact.screening_id)
+    assert (link.doc, link.given, link.family, link.dob, link.birth_year, link.blocks) == (
+        (None,) * 6
     )
+    assert db.session.scalar(blocks_of) == 0  # the blocking keys are deleted
     case = db.session.get(Case, case_id)
     assert case.purged_at is not None and case.status == "closed"
     assert case.determination == "possible" and case.person.given_names is None

@@ -1,0 +1,91 @@
+"""Blocking: which pairs of records are compared at all (ADR 0020).
+
+Each record gets several keyed 64-bit blocking keys; two records are compared when they
+share one. The keys survive a typo in any single field:
+
+- the exact date of birth; the document (type and number);
+- the phonetic code of each name part (given or family, so swapped fields still meet)
+  with the birth year (an age-only record files itself under year−1, year and year+1);
+- the phonetic codes of a given part and a family part together, without the year (a
+  wrong or missing year).
+
+Work is bounded: a block with more than ``MAX_BLOCK`` members (a very common name in a
+common year) is not used — the other keys of its members still bring true pairs
+together — so the number of pairs grows linearly with the records.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from caseapp.facts.encoding import Encoder, LinkKeys
+
+MAX_BLOCK = 400
+_CHUNK = 1 << 20
+
+
+def keys(
+    encoder: Encoder, record: LinkKeys, given_parts: list[str], family_parts: list[str]
+) -> list[int]:
+    """The blocking keys of one encoded record."""
+    from caseapp.facts.encoding import phonetic, unpack_codes
+
+    out: list[int] = []
+    if record.dob is not None:
+        out.append(encoder.code("block-dob", str(unpack_codes(record.dob)[0])))
+    if record.doc is not None:
+        out.append(encoder.code("block-doc", str(unpack_codes(record.doc)[0])))
+    sounds = sorted({phonetic(p) for p in given_parts + family_parts if len(p) > 1})
+    if record.birth_year is not None:
+        years = (
+            (record.birth_year,)
+            if record.dated
+            else (record.birth_year - 1, record.birth_year, record.birth_year + 1)
+        )
+        for sound in sounds:
+            for year in years:
+                out.append(encoder.code("block-part-year", sound, str(year)))
+    given = sorted({phonetic(p) for p in given_parts[:3] if len(p) > 1})
+    family = sorted({phonetic(p) for p in family_parts[:3] if len(p) > 1})
+    for g in given:
+        for f in family:
+            out.append(encoder.code("block-pair", *sorted((g, f))))
+    return out
+
+
+def candidate_pairs(
+    block_lists: list[bytes], limit: int = MAX_BLOCK
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (i < j) of records sharing a blocking key of a block of at most
+    ``limit`` members, each pair once."""
+    lengths = np.fromiter(
+        (len(b) // 8 for b in block_lists), dtype=np.int64, count=len(block_lists)
+    )
+    if not lengths.sum():
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    key = np.frombuffer(b"".join(block_lists), dtype=">i8").astype(np.int64)
+    record = np.repeat(np.arange(len(block_lists), dtype=np.int64), lengths)
+    order = np.lexsort((record, key))
+    key, record = key[order], record[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    sizes = np.diff(np.r_[starts, len(key)])
+    keep = (sizes >= 2) & (sizes <= limit)
+    starts, sizes = starts[keep], sizes[keep]
+    found: list[np.ndarray] = []
+    # pairs (start+a, start+b), a < b, per block, generated block-size by block-size
+    for size in np.unique(sizes).tolist():
+        a, b = np.triu_indices(size, k=1)
+        block_starts = starts[sizes == size]
+        for lo in range(0, len(block_starts), max(1, _CHUNK // max(1, len(a)))):
+            s = block_starts[lo : lo + max(1, _CHUNK // max(1, len(a)))]
+            i = record[(s[:, None] + a[None, :]).ravel()]
+            j = record[(s[:, None] + b[None, :]).ravel()]
+            found.append(np.minimum(i, j) * len(block_lists) + np.maximum(i, j))
+    if not found:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    pairs = np.unique(np.concatenate(found))
+    n = len(block_lists)
+    return pairs // n, pairs % n

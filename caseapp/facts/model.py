@@ -1,0 +1,338 @@
+"""A Fellegi–Sunter model over keyed encodings (pure, numpy; ADR 0020).
+
+Each compared pair gets one comparison level per field (``LEVELS``; ``-1`` when either
+side is missing, which is no evidence either way). A level's weight is
+``log2(m / u)``: ``m`` the probability of that level among pairs of the same person,
+``u`` among pairs of different persons. The match weight of a pair is the sum of its
+fields' weights; exact agreement on a name is weighted by how rare that name is (the
+keyed frequency table: ``u`` of the value is its share of the records), so "María
+Quispe" agreeing says less than "Yesenia Chuquimia".
+
+``u`` is counted on random pairs (nearly all of different persons); ``m`` and the share
+of matches among the blocked pairs are estimated by expectation–maximisation on the
+blocked pairs, with ``u`` fixed. Small data sets (fewer than ``MIN_RECORDS_TO_ESTIMATE``)
+keep ``DEFAULT`` parameters, which are what a first screening is linked with.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from caseapp.facts.table import NO_YEAR, Table
+
+MODEL_VERSION = "fs-1"
+DEFAULT_THRESHOLD = 10.0
+NEAR_THRESHOLD = 3.0  # bits either side of the threshold: "rests on a near pair"
+MIN_RECORDS_TO_ESTIMATE = 1000
+RANDOM_PAIRS = 1_000_000
+EM_ITERATIONS = 30
+_NAME_LEVELS = ("exact", "dice_0.90", "dice_0.75", "dice_0.60", "different")
+LEVELS: dict[str, tuple[str, ...]] = {
+    "given": _NAME_LEVELS,
+    "family": _NAME_LEVELS,
+    "dob": ("exact", "day_month_swap", "one_edit", "year_1", "age_only_year_1", "different"),
+    "sex": ("agree", "disagree"),
+    "doc": ("exact", "one_edit", "different"),
+}
+FIELDS = tuple(LEVELS)
+_DICE = (0.9, 0.75, 0.6)
+_CHUNK = 1 << 19
+
+# Hand-set starting values (also the model before any estimate): m per level, u per level.
+_DEFAULT_M = {
+    "given": (0.85, 0.08, 0.04, 0.01, 0.02),
+    "family": (0.85, 0.08, 0.04, 0.01, 0.02),
+    "dob": (0.85, 0.02, 0.06, 0.02, 0.04, 0.01),
+    "sex": (0.98, 0.02),
+    "doc": (0.95, 0.02, 0.03),
+}
+_DEFAULT_U = {
+    "given": (0.002, 0.001, 0.01, 0.05, 0.937),
+    "family": (0.001, 0.001, 0.008, 0.04, 0.95),
+    "dob": (0.00005, 0.00003, 0.0004, 0.002, 0.06, 0.93751),
+    "sex": (0.5, 0.5),
+    # registers issue numbers in sequence: one edit apart is not rare among strangers
+    "doc": (0.000001, 0.001, 0.998999),
+}
+
+
+@dataclass
+class Model:
+    m: dict[str, list[float]]
+    u: dict[str, list[float]]
+    match_share: float = 0.001  # λ among blocked pairs
+    version: str = MODEL_VERSION
+    estimated_at: str | None = None  # ISO UTC; None: default parameters
+    records: int = 0
+    pairs: int = 0
+    #: keyed frequency tables: field -> value code -> records with that value
+    frequencies: dict[str, dict[int, int]] = field(default_factory=dict)
+    adjust: bool = False  # term-frequency adjustment (an estimated model)
+
+    def weights(self, name: str) -> np.ndarray:
+        return np.log2(np.asarray(self.m[name]) / np.asarray(self.u[name]))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "estimated_at": self.estimated_at,
+            "records": self.records,
+            "pairs": self.pairs,
+            "match_share": self.match_share,
+            "m": self.m,
+            "u": self.u,
+            "adjust": self.adjust,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], frequencies: dict[str, dict[int, int]]) -> Model:
+        return cls(
+            m={k: list(v) for k, v in data["m"].items()},
+            u={k: list(v) for k, v in data["u"].items()},
+            match_share=float(data.get("match_share", 0.001)),
+            version=str(data.get("version", MODEL_VERSION)),
+            estimated_at=data.get("estimated_at"),
+            records=int(data.get("records", 0)),
+            pairs=int(data.get("pairs", 0)),
+            frequencies=frequencies,
+            adjust=bool(data.get("adjust", False)),
+        )
+
+
+def default_model() -> Model:
+    return Model(
+        m={k: list(v) for k, v in _DEFAULT_M.items()},
+        u={k: list(v) for k, v in _DEFAULT_U.items()},
+    )
+
+
+# -- comparison ---------------------------------------------------------------------------
+
+
+def _dice(rows: np.ndarray, counts: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    common = np.bitwise_count(rows[i] & rows[j]).sum(axis=1, dtype=np.int64)
+    total = counts[i] + counts[j]
+    return np.where(total > 0, 2 * common / np.maximum(total, 1), 0.0)
+
+
+def _name_level(exact: np.ndarray, dice: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    level = np.full(len(dice), 4, dtype=np.int8)
+    for k, cut in reversed(list(enumerate(_DICE, start=1))):
+        level[dice >= cut] = k
+    level[exact] = 0
+    level[missing] = -1
+    return level
+
+
+def compare(t: Table, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Comparison levels (pairs × ``FIELDS``), int8, -1 for missing."""
+    out = np.empty((len(i), len(FIELDS)), dtype=np.int8)
+    for lo in range(0, len(i), _CHUNK):
+        a, b = i[lo : lo + _CHUNK], j[lo : lo + _CHUNK]
+        out[lo : lo + _CHUNK] = _compare_chunk(t, a, b)
+    return out
+
+
+def _compare_chunk(t: Table, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    n = len(a)
+    out = np.empty((n, len(FIELDS)), dtype=np.int8)
+    # names, straight or with given and family names swapped (whichever agrees better)
+    gg = _dice(t.given, t.given_count, a, b)
+    ff = _dice(t.family, t.family_count, a, b)
+    gf = _dice_cross(t.given, t.given_count, t.family, t.family_count, a, b)
+    fg = _dice_cross(t.family, t.family_count, t.given, t.given_count, a, b)
+    swap = (gf + fg) > (gg + ff + 0.2)
+    g_missing = (t.given_count[a] == 0) | (t.given_count[b] == 0)
+    f_missing = (t.family_count[a] == 0) | (t.family_count[b] == 0)
+    g_exact = (t.given_value[a] == t.given_value[b]) & ~swap & ~g_missing
+    f_exact = (t.family_value[a] == t.family_value[b]) & ~swap & ~f_missing
+    out[:, 0] = _name_level(g_exact, np.where(swap, gf, gg), g_missing)
+    out[:, 1] = _name_level(f_exact, np.where(swap, fg, ff), f_missing)
+    out[:, 2] = _dob_level(t, a, b)
+    sa, sb = t.sex[a], t.sex[b]
+    out[:, 3] = np.where((sa < 0) | (sb < 0), -1, np.where(sa == sb, 0, 1))
+    out[:, 4] = _doc_level(t, a, b)
+    return out
+
+
+def _dice_cross(
+    x: np.ndarray, xc: np.ndarray, y: np.ndarray, yc: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    common = np.bitwise_count(x[a] & y[b]).sum(axis=1, dtype=np.int64)
+    total = xc[a] + yc[b]
+    return np.where((xc[a] > 0) & (yc[b] > 0), 2 * common / np.maximum(total, 1), 0.0)
+
+
+def _dob_level(t: Table, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    ya, yb = t.year[a], t.year[b]
+    missing = (ya == NO_YEAR) | (yb == NO_YEAR)
+    both = t.dated[a] & t.dated[b]
+    da, db = t.dob[a], t.dob[b]
+    exact = both & (da[:, 0] == db[:, 0])
+    swap = both & (
+        ((da[:, 1] != 0) & (da[:, 1] == db[:, 0])) | ((db[:, 1] != 0) & (db[:, 1] == da[:, 0]))
+    )
+    one_edit = both & (da[:, 2:] == db[:, 2:]).any(axis=1)
+    near_year = np.abs(ya - yb) <= 1
+    level = np.full(len(a), 5, dtype=np.int8)
+    level[~both & near_year] = 4
+    level[both & near_year] = 3
+    level[one_edit] = 2
+    level[swap] = 1
+    level[exact] = 0
+    level[missing] = -1
+    return level
+
+
+def _doc_level(t: Table, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    ta, tb = t.doc_type[a], t.doc_type[b]
+    comparable = (ta >= 0) & (ta == tb)
+    da, db = t.doc[a], t.doc[b]
+    exact = da[:, 0] == db[:, 0]
+    one_edit = ((da[:, 1:] == db[:, 1:]) & (da[:, 1:] != 0)).any(axis=1)
+    level = np.full(len(a), 2, dtype=np.int8)
+    level[one_edit] = 1
+    level[exact] = 0
+    level[~comparable] = -1
+    return level
+
+
+# -- scoring ------------------------------------------------------------------------------
+
+
+def score(model: Model, t: Table, i: np.ndarray, j: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Match weights (bits) of the pairs (i, j) with their comparison levels."""
+    total = np.zeros(len(i), dtype=np.float64)
+    for k, name in enumerate(FIELDS):
+        w = model.weights(name)
+        lv = levels[:, k]
+        present = lv >= 0
+        total[present] += w[lv[present]]
+    for k, name, values in ((0, "given", t.given_value), (1, "family", t.family_value)):
+        exact = levels[:, k] == 0
+        if not exact.any() or not model.adjust or not model.records:
+            continue
+        table = model.frequencies.get(name) or {}
+        codes = values[i[exact]]
+        counts = np.fromiter(
+            (table.get(int(c), 1) for c in codes.tolist()), dtype=np.float64, count=len(codes)
+        )
+        u_value = np.maximum(counts / model.records, 1.0 / max(model.records, 1))
+        m_exact = model.m[name][0]
+        total[exact] += np.log2(m_exact / u_value) - math.log2(m_exact / model.u[name][0])
+    return total
+
+
+# -- estimation ---------------------------------------------------------------------------
+
+
+def _pattern_counts(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    codes = np.zeros(len(levels), dtype=np.int64)
+    for k in range(levels.shape[1]):
+        codes = codes * 8 + (levels[:, k].astype(np.int64) + 1)
+    unique, counts = np.unique(codes, return_counts=True)
+    patterns = np.zeros((len(unique), levels.shape[1]), dtype=np.int64)
+    rest = unique.copy()
+    for k in reversed(range(levels.shape[1])):
+        patterns[:, k] = rest % 8 - 1
+        rest //= 8
+    return patterns, counts
+
+
+def estimate_u(
+    t: Table, rng: np.random.Generator, pairs: int = RANDOM_PAIRS
+) -> dict[str, list[float]]:
+    """u per level from random pairs (Laplace-smoothed)."""
+    n = t.n
+    pairs = min(pairs, n * (n - 1) // 2)
+    i = rng.integers(0, n, size=pairs)
+    j = rng.integers(0, n, size=pairs)
+    keep = i != j
+    levels = compare(t, i[keep], j[keep])
+    u: dict[str, list[float]] = {}
+    for k, name in enumerate(FIELDS):
+        lv = levels[:, k]
+        counts = np.bincount(lv[lv >= 0], minlength=len(LEVELS[name])).astype(np.float64)
+        prior = np.asarray(_DEFAULT_U[name])
+        smoothed = counts + prior * 10  # a few pseudo-pairs of the default shape
+        u[name] = (smoothed / smoothed.sum()).tolist()
+    return u
+
+
+def estimate_m(
+    levels: np.ndarray, u: dict[str, list[float]], start: Model
+) -> tuple[dict[str, list[float]], float]:
+    """m per level and λ by EM over the blocked pairs' comparison patterns.
+
+    The non-matches among blocked pairs agree more often than random pairs (they were
+    blocked because something agrees), so EM estimates their own u beside m, starting
+    from the random-pair u; only m and λ are kept (scoring uses the random-pair u, the
+    right reference for "two different persons")."""
+    patterns, counts = _pattern_counts(levels)
+    counts = counts.astype(np.float64)
+    m = {k: np.asarray(v, dtype=np.float64) for k, v in start.m.items()}
+    uu = {k: np.asarray(v, dtype=np.float64) for k, v in u.items()}
+    share = min(max(start.match_share, 1e-4), 0.5)
+    for _ in range(EM_ITERATIONS):
+        log_m = np.zeros(len(patterns))
+        log_u = np.zeros(len(patterns))
+        for k, name in enumerate(FIELDS):
+            lv = patterns[:, k]
+            present = lv >= 0
+            log_m[present] += np.log(m[name][lv[present]])
+            log_u[present] += np.log(uu[name][lv[present]])
+        a = np.log(share) + log_m
+        b = np.log(1 - share) + log_u
+        p = 1.0 / (1.0 + np.exp(np.clip(b - a, -700, 700)))
+        weighted = p * counts
+        unweighted = (1 - p) * counts
+        share = float(min(max(weighted.sum() / counts.sum(), 1e-6), 0.999))
+        for k, name in enumerate(FIELDS):
+            lv = patterns[:, k]
+            present = lv >= 0
+            size = len(LEVELS[name])
+            tally = np.bincount(
+                lv[present], weights=weighted[present], minlength=size
+            ) + 1e-3 * np.asarray(_DEFAULT_M[name])  # never exactly zero
+            m[name] = tally / tally.sum()
+            other = np.bincount(
+                lv[present], weights=unweighted[present], minlength=size
+            ) + 1e-3 * np.asarray(_DEFAULT_U[name])
+            uu[name] = other / other.sum()
+    return {k: v.tolist() for k, v in m.items()}, share
+
+
+def frequencies(t: Table) -> dict[str, dict[int, int]]:
+    """Keyed frequency tables: how many records hold each name value (values held by
+    more than one record; any other counts as one)."""
+    out: dict[str, dict[int, int]] = {}
+    for name, values in (("given", t.given_value), ("family", t.family_value)):
+        codes, counts = np.unique(values[values != 0], return_counts=True)
+        keep = counts > 1
+        out[name] = dict(zip(codes[keep].tolist(), counts[keep].tolist(), strict=True))
+    return out
+
+
+def estimate(t: Table, i: np.ndarray, j: np.ndarray, levels: np.ndarray, seed: int = 0) -> Model:
+    """The model of these records: u from random pairs, m and λ by EM on the blocked
+    pairs, the frequency tables; defaults (with frequencies) for small data."""
+    model = default_model()
+    model.records = t.n
+    model.pairs = len(i)
+    model.estimated_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    if t.n < MIN_RECORDS_TO_ESTIMATE or len(i) < MIN_RECORDS_TO_ESTIMATE:
+        # too few to count name frequencies or fit m: the defaults, no adjustment
+        model.version = f"{MODEL_VERSION}-default"
+        return model
+    model.frequencies = frequencies(t)
+    model.adjust = True
+    rng = np.random.default_rng(seed)
+    model.u = estimate_u(t, rng)
+    model.m, model.match_share = estimate_m(levels, model.u, model)
+    return model
