@@ -11,6 +11,7 @@ model on every stored encoding and recomputes every person (``probabilistic.link
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -190,29 +191,63 @@ def current_model() -> tuple[model.Model, LinkageModel | None]:
     return model.Model.from_dict(row.params, {}), row
 
 
-def _frequencies(
-    row: LinkageModel | None, keys: list[encoding.LinkKeys]
-) -> dict[str, dict[int, int]]:
-    """The stored frequency-table entries of these records' name values."""
-    if row is None:
-        return {}
+def _frequencies(model_id: int | None, keys: list[encoding.LinkKeys]) -> dict[str, dict[int, int]]:
+    """The stored frequency-table entries of these records' name values (one statement)."""
+    out: dict[str, dict[int, int]] = {"given": {}, "family": {}}
+    if model_id is None:
+        return out
     wanted = {
         "given": {k.given_value for k in keys if k.given_value is not None},
         "family": {k.family_value for k in keys if k.family_value is not None},
     }
-    out: dict[str, dict[int, int]] = {"given": {}, "family": {}}
-    for name, values in wanted.items():
-        if not values:
-            continue
-        for value, count in db.session.execute(
-            sa.select(LinkageFrequency.value, LinkageFrequency.count).where(
-                LinkageFrequency.model_id == row.id,
-                LinkageFrequency.field == name,
-                LinkageFrequency.value.in_(sorted(values)),
-            )
-        ):
-            out[name][int(value)] = int(count)
+    either = [
+        sa.and_(LinkageFrequency.field == name, LinkageFrequency.value.in_(sorted(values)))
+        for name, values in wanted.items()
+        if values
+    ]
+    if not either:
+        return out
+    for name, value, count in db.session.execute(
+        sa.select(LinkageFrequency.field, LinkageFrequency.value, LinkageFrequency.count).where(
+            LinkageFrequency.model_id == model_id, sa.or_(*either)
+        )
+    ):
+        out[name][int(value)] = int(count)
     return out
+
+
+#: the newest stored model, parsed once per process (its identity columns are the key)
+_LINKING_MODEL: dict[tuple[Any, ...], model.Model] = {}
+
+
+def _model_for_linking() -> tuple[model.Model, int | None, float]:
+    """The model ``link_one`` scores with, its id and its threshold. Each call reads the
+    newest model's identity (one narrow row), so a relink's new model is used at once;
+    its parameters are parsed only when that identity changes."""
+    head = db.session.execute(
+        sa.select(
+            LinkageModel.id,
+            LinkageModel.version,
+            LinkageModel.estimated_at,
+            LinkageModel.records,
+            LinkageModel.pairs,
+            LinkageModel.threshold,
+        )
+        .order_by(LinkageModel.id.desc())
+        .limit(1)
+    ).first()
+    if head is None:
+        return model.default_model(), None, threshold()
+    key = tuple(head)
+    fitted = _LINKING_MODEL.get(key)
+    if fitted is None:
+        params: dict[str, Any] = db.session.execute(
+            sa.select(LinkageModel.params).where(LinkageModel.id == head.id)
+        ).scalar_one()
+        fitted = model.Model.from_dict(params, {})
+        _LINKING_MODEL.clear()
+        _LINKING_MODEL[key] = fitted
+    return dataclasses.replace(fitted), int(head.id), float(head.threshold)
 
 
 # -- incremental linkage -------------------------------------------------------------------
@@ -261,16 +296,15 @@ def link_one(fact: ScreeningFact, keys: encoding.LinkKeys | None = None) -> int:
     if not rows:
         return fact.person_id
     others = [keys_from(r) for r, _ in rows]
-    fitted, stored = current_model()
-    fitted.frequencies = _frequencies(stored, [keys, *others])
+    fitted, model_id, limit = _model_for_linking()
+    fitted.frequencies = _frequencies(model_id, [keys, *others])
     t = table.build([keys, *others])
     j = np.arange(1, len(others) + 1)
     i = np.zeros(len(j), dtype=np.int64)
     levels = model.compare(t, i, j)
     weight = model.score(fitted, t, i, j, levels)
     same_doc = levels[:, model.FIELDS.index("doc")] == 0
-    # the stored model's threshold (set for its data size at the last relink)
-    limit = stored.threshold if stored is not None else threshold()
+    # ``limit``: the stored model's threshold (set for its data size at the last relink)
     # as in cluster.cluster: documents first, then best weight, ties by content
     content = cluster.content(t)
     best: dict[int, tuple[bool, float, int, int]] = {}

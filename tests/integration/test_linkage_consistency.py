@@ -86,3 +86,36 @@ def test_correcting_a_name_relinks_the_person(api):
     sa_ids = db.session.execute(sa.text("SELECT s.id, s.uuid FROM screenings s")).all()
     by_uuid = {u: i for i, u in sa_ids}
     assert ids[by_uuid[a["id"]]] == ids[by_uuid[b["id"]]]
+
+
+def test_incremental_linking_uses_a_new_model_as_soon_as_it_is_stored(app, db_tx):
+    """link_one keeps the parsed model per process, but a relink's new model (and its
+    threshold) is used by the very next screening."""
+    from caseapp.facts import model
+    from caseapp.facts.models import LinkageModel
+
+    def store(threshold: float, share: float) -> None:
+        fitted = model.default_model()
+        fitted.match_share = share
+        db.session.add(
+            LinkageModel(
+                version=fitted.version,
+                estimated_at=utcnow(),
+                records=1000,
+                pairs=5000,
+                threshold=threshold,
+                params=fitted.as_dict(),
+            )
+        )
+        db.session.flush()
+
+    first, _, _ = facts._model_for_linking()
+    assert first.match_share == model.default_model().match_share  # nothing stored yet
+    store(12.5, 0.25)
+    fitted, model_id, limit = facts._model_for_linking()
+    assert (fitted.match_share, limit) == (0.25, 12.5) and model_id is not None
+    fitted.frequencies = {"given": {1: 2}}  # a caller's frequencies stay its own
+    assert facts._model_for_linking()[0].frequencies == {}
+    store(17.0, 0.5)
+    fitted, newer, limit = facts._model_for_linking()
+    assert (fitted.match_share, limit, newer > model_id) == (0.5, 17.0, True)
