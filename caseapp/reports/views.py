@@ -7,6 +7,7 @@ get them too (the API itself is bearer-only).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -286,12 +287,17 @@ def linkage_page() -> Any:
 
 
 def _probability(value: float) -> str:
-    """m and u in the locale's decimals, small ones without an exponent (0,000001)."""
-    return format_decimal(value, format="0.######" if value < 0.01 else "0.####")
+    """m and u in the locale's decimals, with enough places to tell a small one (or one
+    close to 1) from 0 (or 1): 0,000018 and 0,99997, never an exponent."""
+    if value < 1e-6:
+        return "< " + format_decimal(0.000001, format="0.000000")
+    gap = min(value, 1 - value)
+    places = 4 if gap <= 0 else min(max(4, 2 - math.floor(math.log10(gap))), 6)
+    return format_decimal(value, format="0." + "#" * places)
 
 
 def _weight(value: float, *, sign: bool = True) -> str:
-    text = format_decimal(abs(value), format="0.0#")
+    text = format_decimal(abs(value), format="0.0")
     if not sign:
         return text if value >= 0 else "−" + text
     return ("+" if value >= 0 else "−") + text
