@@ -24,7 +24,12 @@ linkage_group = AppGroup("linkage", help="Record linkage (unduplicated persons).
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write record_id,cluster per record to this CSV.",
 )
-@click.option("--threshold", type=float, default=None, help="Match weight (bits).")
+@click.option(
+    "--threshold",
+    type=float,
+    default=None,
+    help="Match weight (bits); default: from LINKAGE_MATCH_PROBABILITY and the data size.",
+)
 def linkage_evaluate(file: Path, out: Path | None, threshold: float | None) -> None:
     """Link the labelled records of FILE exactly as production does, in memory, with a
     throwaway key (nothing is stored); the JSON summary is the last line."""
@@ -42,9 +47,12 @@ def linkage_evaluate(file: Path, out: Path | None, threshold: float | None) -> N
     except probabilistic.RowError as exc:
         click.echo(f"error: {file}: {exc}", err=True)
         sys.exit(1)
-    if threshold is None:
-        threshold = float(current_app.config.get("LINKAGE_THRESHOLD", 10.0))
-    summary, clusters = probabilistic.evaluate_rows(rows, threshold=threshold)
+    summary, clusters = probabilistic.evaluate_rows(
+        rows,
+        threshold=threshold,
+        probability=float(current_app.config.get("LINKAGE_MATCH_PROBABILITY", 0.5)),
+        floor=float(current_app.config.get("LINKAGE_THRESHOLD", 10.0)),
+    )
     if out is not None:
         with out.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)

@@ -27,7 +27,8 @@ import numpy as np
 from caseapp.facts.table import NO_YEAR, Table
 
 MODEL_VERSION = "fs-1"
-DEFAULT_THRESHOLD = 10.0
+DEFAULT_THRESHOLD = 10.0  # bits: the floor, and the threshold of the default model
+DEFAULT_MATCH_PROBABILITY = 0.5  # posterior match probability an estimated model links at
 NEAR_THRESHOLD = 3.0  # bits either side of the threshold: "rests on a near pair"
 MIN_RECORDS_TO_ESTIMATE = 1000
 RANDOM_PAIRS = 1_000_000
@@ -103,6 +104,25 @@ class Model:
             frequencies=frequencies,
             adjust=bool(data.get("adjust", False)),
         )
+
+
+def threshold_bits(
+    fitted: Model, probability: float = DEFAULT_MATCH_PROBABILITY, floor: float = DEFAULT_THRESHOLD
+) -> float:
+    """The match weight at which a pair of this data is a match with ``probability``.
+
+    ``u`` is counted on random pairs, so a weight is a Bayes factor against a random pair,
+    whose prior odds of being a match fall as the data grows (matches grow like the
+    records, pairs like their square): posterior odds = prior odds × 2^weight. The prior is
+    the estimated matches (λ × blocked pairs) over all pairs. A fixed number of bits would
+    link more strangers the larger the register; this threshold rises with log2 of its
+    size. Never below ``floor``; the default model (small data) links at ``floor``."""
+    if not fitted.adjust or fitted.records < 2:
+        return floor
+    all_pairs = fitted.records * (fitted.records - 1) / 2
+    matches = max(fitted.match_share * fitted.pairs, 1.0)
+    bits = math.log2(probability / (1 - probability)) + math.log2(all_pairs / matches)
+    return max(floor, round(bits, 2))
 
 
 def default_model() -> Model:

@@ -33,6 +33,9 @@ COLUMNS = (
 )
 
 
+_FLOOR = model.DEFAULT_THRESHOLD
+
+
 @dataclass
 class Linked:
     """The result of one linkage run: a cluster number per record and the scored pairs."""
@@ -43,6 +46,7 @@ class Linked:
     j: np.ndarray
     weight: np.ndarray
     levels: np.ndarray
+    threshold: float = _FLOOR  # the match weight it linked at (bits)
 
 
 def link(
@@ -51,17 +55,22 @@ def link(
     threshold: float | None = None,
     fitted: model.Model | None = None,
     seed: int = 0,
+    probability: float = model.DEFAULT_MATCH_PROBABILITY,
+    floor: float = model.DEFAULT_THRESHOLD,
 ) -> Linked:
-    """Link encoded records; estimate the model on them unless ``fitted`` is given."""
+    """Link encoded records; estimate the model on them unless ``fitted`` is given.
+
+    ``threshold`` (bits) fixes the match weight; without it the model's
+    ``model.threshold_bits(probability, floor)`` is used."""
     t = table.build(records)
     i, j = blocking.candidate_pairs(t.blocks)
     levels = model.compare(t, i, j)
     fitted = fitted or model.estimate(t, i, j, levels, seed=seed)
     weight = model.score(fitted, t, i, j, levels)
-    limit = model.DEFAULT_THRESHOLD if threshold is None else threshold
+    limit = model.threshold_bits(fitted, probability, floor) if threshold is None else threshold
     same_document = levels[:, model.FIELDS.index("doc")] == 0
     clusters = cluster(t, i, j, weight, limit, same_document)
-    return Linked(clusters, fitted, i, j, weight, levels)
+    return Linked(clusters, fitted, i, j, weight, levels, limit)
 
 
 # -- evaluation on labelled rows ----------------------------------------------------------
@@ -183,20 +192,24 @@ def pairwise_quality(truth: Sequence[Any], predicted: Sequence[Any]) -> dict[str
 
 
 def evaluate_rows(
-    rows: Sequence[Row], threshold: float | None = None
+    rows: Sequence[Row],
+    threshold: float | None = None,
+    probability: float = model.DEFAULT_MATCH_PROBABILITY,
+    floor: float = model.DEFAULT_THRESHOLD,
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Link labelled rows as production would (throwaway key, model estimated on them);
     the summary and (record_id, cluster) per row. Metrics only when every row has a
     ``person_id``."""
     started, cpu = time.perf_counter(), time.process_time()
     keys = encode_rows(rows, secrets.token_bytes(32))
-    linked = link(keys, threshold=threshold)
+    linked = link(keys, threshold=threshold, probability=probability, floor=floor)
     labels = [rows[int(c)].record_id for c in linked.clusters.tolist()]
     summary: dict[str, Any] = {"records": len(rows), "persons": len(set(labels))}
     truth = [r.person_id for r in rows]
     if rows and all(t is not None for t in truth):
         summary["true_persons"] = len(set(truth))
         summary.update({k: round(v, 4) for k, v in pairwise_quality(truth, labels).items()})
+    summary["threshold"] = round(linked.threshold, 2)
     summary["seconds"] = round(time.perf_counter() - started, 3)
     summary["cpu_seconds"] = round(time.process_time() - cpu, 3)
     return summary, [(r.record_id, label) for r, label in zip(rows, labels, strict=True)]

@@ -71,7 +71,14 @@ def primary_nationality(nationality: list[str]) -> tuple[str, str]:
 
 
 def threshold() -> float:
+    """The floor (bits): what the default model links at, and the least any model does."""
     return float(current_app.config.get("LINKAGE_THRESHOLD", model.DEFAULT_THRESHOLD))
+
+
+def match_probability() -> float:
+    return float(
+        current_app.config.get("LINKAGE_MATCH_PROBABILITY", model.DEFAULT_MATCH_PROBABILITY)
+    )
 
 
 def encode(screening: Screening, index_key: bytes | None = None) -> encoding.LinkKeys:
@@ -304,7 +311,8 @@ def link_one(fact: ScreeningFact, keys: encoding.LinkKeys | None = None) -> int:
     levels = model.compare(t, i, j)
     weight = model.score(fitted, t, i, j, levels)
     same_doc = levels[:, model.FIELDS.index("doc")] == 0
-    limit = threshold()
+    # the stored model's threshold (set for its data size at the last relink)
+    limit = stored.threshold if stored is not None else threshold()
     # as in cluster.cluster: documents first, then best weight, ties by content
     content = cluster.content(t)
     best: dict[int, tuple[bool, float, int, int]] = {}
@@ -414,8 +422,8 @@ def relink_all(batch: int = 50_000) -> tuple[int, int]:
     keys = [
         keys_from(dict(zip(_KEY_COLUMNS, r[2:], strict=True))) for r in rows if r[0] not in keyless
     ]
-    limit = threshold()
-    result = probabilistic.link(keys, threshold=limit)
+    result = probabilistic.link(keys, probability=match_probability(), floor=threshold())
+    limit = result.threshold
     mapping = {sid: sid for sid in ids}
     for sid, c in zip(linked_ids, result.clusters.tolist(), strict=True):
         mapping[sid] = linked_ids[c]

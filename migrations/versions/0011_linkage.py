@@ -34,6 +34,12 @@ OLD = (
     "name_blocks",
     "dob_key",
 )
+#: the expression of 0008's GIN index (restored on downgrade)
+NAME_BLOCK_KEYS_0008 = (
+    "string_to_array(regexp_replace(name_blocks::text, '(\\S+)'::text, "
+    "((((sex::text || ':'::text) || COALESCE(birth_year::text, '-'::text)) "
+    "|| ':\\1 '::text) || sex::text) || ':*:\\1'::text, 'g'::text), ' '::text)"
+)
 OLD_INDEXES = (
     "ix_screening_facts_doc_key",
     "ix_screening_facts_name_dob_key",
@@ -220,3 +226,11 @@ def downgrade():
     op.create_index("ix_screening_facts_name_dob_key", facts, ["name_dob_key"])
     op.create_index("ix_screening_facts_name_sex_key", facts, ["name_sex_key"])
     op.create_index("ix_screening_facts_sex_birth_year", facts, ["sex", "birth_year"])
+    if op.get_bind().dialect.name == "postgresql":  # 0008's GIN index over the name blocks
+        op.create_index(
+            "ix_screening_facts_name_blocks",
+            facts,
+            [sa.text(NAME_BLOCK_KEYS_0008)],
+            postgresql_using="gin",
+            postgresql_with={"fastupdate": "off"},
+        )

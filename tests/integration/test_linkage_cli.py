@@ -53,6 +53,7 @@ def test_evaluate_links_labelled_records_and_prints_a_json_summary_last(app, db_
     assert summary["persons"] == 5
     assert summary["precision"] == 1.0 and summary["recall"] == 1.0 and summary["f1"] == 1.0
     assert summary["seconds"] >= 0
+    assert summary["threshold"] == 10.0  # nine records: the default model, at the floor
     with out.open(encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == ["record_id", "cluster"]
