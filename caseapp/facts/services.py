@@ -208,7 +208,10 @@ def model_summary() -> dict[str, Any]:
         "estimated_at": row.estimated_at if row is not None else None,
         "records": row.records if row is not None else 0,
         "pairs": row.pairs if row is not None else 0,
-        "threshold_at_estimation": row.threshold if row is not None else None,
+        # what link_one links at: the stored model's threshold, else the floor
+        "threshold": row.threshold if row is not None else threshold(),
+        "match_probability": match_probability(),
+        "threshold_floor": threshold(),
         "match_share": fitted.match_share,
         "term_frequency": fitted.adjust,
         "min_records": model.MIN_RECORDS_TO_ESTIMATE,

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -417,7 +418,7 @@ def histogram_chart(
             f'text-anchor="middle">{hi:g}</text>'
         )
     tx = x_of(threshold)
-    label = escape(_("umbral: %(t)s bits", t=f"{threshold:g}"))
+    label = escape(_("umbral: %(t)s bits", t=format_decimal(threshold, format="0.0")))
     out.append(
         f'<line x1="{tx:.1f}" y1="{top_pad - 6}" x2="{tx:.1f}" y2="{base}" '
         'class="chart-threshold"/>'

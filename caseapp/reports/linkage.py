@@ -72,8 +72,10 @@ class LinkageReport(Shape):
         "records, pairs, match_share, term_frequency, min_records"
     )
     threshold: dict[str, Any] = Field(
-        description="in_use (configuration LINKAGE_THRESHOLD, bits), at_estimation (the "
-        "threshold of the relink that stored the model), near (bits either side)"
+        description="in_use (bits: the match weight new screenings and the last relink "
+        "linked at), match_probability (LINKAGE_MATCH_PROBABILITY) and floor "
+        "(LINKAGE_THRESHOLD, bits) of the configuration, which the next full relink "
+        "applies; near (bits either side of in_use)"
     )
     fields: list[dict[str, Any]] = Field(
         description="per field (given, family, dob, sex, doc) its levels: level, m, u, "
@@ -118,8 +120,9 @@ def linkage_report(actor: services.Actor) -> dict[str, Any]:
             else None
         },
         "threshold": {
-            "in_use": facts.threshold(),
-            "at_estimation": summary["threshold_at_estimation"],
+            "in_use": summary["threshold"],
+            "match_probability": summary["match_probability"],
+            "floor": summary["threshold_floor"],
             "near": quality.get("near_threshold", summary["near_threshold"]),
         },
         "fields": summary["fields"],

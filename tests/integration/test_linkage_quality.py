@@ -13,11 +13,16 @@ from caseapp.audit.models import AuditEvent
 from caseapp.extensions import db
 from caseapp.facts import model
 from caseapp.facts import services as facts
-from caseapp.facts.models import ScreeningFact
+from caseapp.facts.models import LinkageModel, ScreeningFact
 from tests.integration.test_reports_api import POLICE, PROSECUTOR, post, screening
 from tests.integration.test_reports_pages import assert_csp_clean
 
 URL, API = "/reports/linkage", "/api/v1/reports/linkage"
+
+
+def fmt(bits: float) -> str:
+    """A weight as the Spanish page writes it (one decimal, decimal comma)."""
+    return f"{bits:.1f}".replace(".", ",")
 
 
 def _text(html: str) -> str:
@@ -109,7 +114,14 @@ def test_with_an_estimated_model_the_page_shows_its_figures(app, client, api, lo
     assert m["version"] == model.MODEL_VERSION
     assert m["records"] == screenings
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", m["estimated_at"])
-    assert doc["threshold"] == {"in_use": 10.0, "at_estimation": 10.0, "near": 3.0}
+    stored = db.session.scalars(sa.select(LinkageModel)).one()
+    assert doc["threshold"] == {
+        "in_use": stored.threshold,
+        "match_probability": 0.5,
+        "floor": 10.0,
+        "near": 3.0,
+    }
+    assert stored.threshold >= 10.0  # the floor; it rises with the number of records
     for field in doc["fields"]:
         levels = field["levels"]
         assert [lv["level"] for lv in levels] == list(model.LEVELS[field["field"]])
@@ -134,18 +146,27 @@ def test_with_an_estimated_model_the_page_shows_its_figures(app, client, api, lo
     assert f"Versión del modelo {model.MODEL_VERSION}" in text
     assert "Ajuste por frecuencia de nombres Sí" in text
     assert 'class="chart chart-histogram"' in html and 'class="chart-threshold"' in html
-    assert "umbral: 10 bits" in html
+    assert f"umbral: {fmt(stored.threshold)} bits" in html
     assert "menos de -18" in text and "38 o más" in text
     assert_csp_clean(html)
 
-    # a changed threshold is in use at once; the figures are the last relink's
-    app.config["LINKAGE_THRESHOLD"] = 12.0
+    in_use = fmt(stored.threshold)
+    assert f"Umbral en uso {in_use} bits" in text
+    assert "probabilidad de coincidencia de al menos 0,5" in text
+
+    # a stricter configuration applies at the next relink, which links at a higher weight
+    app.config["LINKAGE_MATCH_PROBABILITY"] = 0.99
     try:
+        assert statistician.get(API).json["threshold"]["in_use"] == stored.threshold
+        facts.relink_all()
+        db.session.commit()
+        doc = statistician.get(API).json
+        assert doc["threshold"]["match_probability"] == 0.99
+        assert doc["threshold"]["in_use"] > stored.threshold
         text = _text(client.get(URL).get_data(as_text=True))
-        assert "Umbral en uso 12,0 bits" in text
-        assert "El último reenlace usó 10,0 bits" in text
+        assert "probabilidad de coincidencia de al menos 0,99" in text
     finally:
-        app.config["LINKAGE_THRESHOLD"] = 10.0
+        app.config["LINKAGE_MATCH_PROBABILITY"] = 0.5
 
     reads = db.session.scalars(
         sa.select(AuditEvent).where(
