@@ -1,15 +1,17 @@
 """B2 — linkage: the full recompute (``facts.relink_all``) and the added cost of one new
 screening (``facts.record``: the fact and its purposes inserted, then ``link_one``).
 
-Full recompute: ``relink_all`` over the linked data (reads every pseudonym, links in
-memory, writes the person ids that changed), rolled back so every repeat starts alike.
+Full recompute: ``relink_all`` over the linked data (reads every keyed encoding,
+re-estimates the Fellegi–Sunter model, links in memory, writes the person ids that
+changed), rolled back so every repeat starts alike.
 The recompute from scratch (every fact its own person, so about a third of the facts
 change) is the link phase of ``flask synth`` (B5), reported beside it; resetting 1.5
 million rows before each repeat would cost minutes of its own.
 
 Per screening: a random sample of existing screenings (realistic: most have duplicates
-among the other screenings) loses its facts, then each is recorded again one by one,
-timed individually, in one transaction rolled back at the end.
+among the other screenings) loses its facts, keyed encodings and blocking keys, then each
+is recorded again one by one (encode, store, block lookup, score with the stored model,
+constrained merge), timed individually, in one transaction rolled back at the end.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ class RelinkRun:
 
 
 def relink_once(app: Any) -> RelinkRun:
-    """``relink_all()`` over every fact as they are (already linked): it reads every
-    pseudonym, recomputes every person and writes what changed; rolled back."""
+    """``relink_all()`` over every fact as they are (already linked): it reads every keyed
+    encoding, re-estimates the model, recomputes every person and writes what changed;
+    rolled back."""
     from caseapp.extensions import db
     from caseapp.facts import services as facts
 
@@ -53,7 +56,12 @@ def record_sample(app: Any, n: int, seed: int) -> list[float]:
 
     from caseapp.extensions import db
     from caseapp.facts import services as facts
-    from caseapp.facts.models import ScreeningFact, ScreeningFactPurpose
+    from caseapp.facts.models import (
+        LinkageBlock,
+        LinkageRecord,
+        ScreeningFact,
+        ScreeningFactPurpose,
+    )
     from caseapp.screening.models import Case, Screening
 
     with app.app_context():
@@ -81,9 +89,9 @@ def record_sample(app: Any, n: int, seed: int) -> list[float]:
                 _ = s.case.person.given_names, s.case.person.family_names
                 _ = s.case.person.date_of_birth, s.case.person.document_number
             found = [s.id for s in screenings]
-            db.session.execute(
-                sa.delete(ScreeningFactPurpose).where(ScreeningFactPurpose.screening_id.in_(found))
-            )
+            # a new screening has no fact, no keyed encodings and no blocking keys yet
+            for table in (LinkageBlock, LinkageRecord, ScreeningFactPurpose):
+                db.session.execute(sa.delete(table).where(table.screening_id.in_(found)))
             db.session.execute(
                 sa.delete(ScreeningFact).where(ScreeningFact.screening_id.in_(found))
             )

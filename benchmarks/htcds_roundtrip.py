@@ -5,8 +5,8 @@ organization → import into an empty database → the same statistics.
 (also ``scripts/bench.sh --only HTCDS …``). The source and target databases are dropped
 and recreated: SQLite files in a temp folder, or the PostgreSQL databases ``URL`` and
 ``URL``'s name + ``_rt`` (default ``ruta_exchange``, which must start with
-``ruta_exchange``). Both apps share one set of keys: the linkage pseudonyms are keyed
-HMACs (reports.md §3), and the fuzzy linkage compares keyed Bloom filters, so the same
+``ruta_exchange``). Both apps share one set of keys: the linkage encodings are keyed
+HMAC codes and keyed Bloom filters (docs/linkage.md), so the same
 INDEX_KEY is needed for the imported persons to link as the exported ones did.
 
 The statistics come from the reports services (unduplicated persons by sex and age group,
@@ -270,7 +270,7 @@ def write_docs(results: list[dict[str, Any]], command: str) -> None:
         f"`{command}` — synthetic cases (devtools/synth) → statistics → HTCDS 2.0 export of",
         "every organization (each in its own scope) → import into an empty database "
         "(`flask exchange import-htcds`'s service, one transaction per file) → relink → the",
-        "same statistics. Both databases use the same INDEX_KEY (the linkage pseudonyms are",
+        "same statistics. Both databases use the same INDEX_KEY (the linkage encodings are",
         "keyed). Statistics compared: persons by sex × age group and by organization kind,",
         "screenings by sex, the overlap of registers — unsuppressed, without noise.",
         "",

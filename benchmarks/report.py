@@ -44,9 +44,10 @@ METHOD = """\
   alternating which goes first. Both run with the service's memory setting
   (`REPORTS_WORK_MEM`).
 - **B2** full recompute: all facts reset to "own person" (untimed), `relink_all()`,
-  rolled back. Per new screening: 500 random existing screenings lose their facts, then
-  `facts.record()` (fact + purposes insert, exact and fuzzy `link_one`) runs for each,
-  timed one by one, in one transaction rolled back at the end.
+  rolled back. Per new screening: 500 random existing screenings lose their facts,
+  keyed encodings and blocking keys, then `facts.record()` (fact, purposes, encodings and
+  blocking keys inserted, then `link_one`) runs for each, timed one by one, in one
+  transaction rolled back at the end.
 - **B3** starts gunicorn (`CASEAPP_ENV=production`, `wsgi:app`) on the bench database and
   loads it from this process with an `asyncio` HTTP/1.1 client on raw sockets (keep-alive
   where the server allows it), 20 clients posting varied screenings (names, ages, sexes,
@@ -125,26 +126,31 @@ From profiling (cProfile, pyinstrument, EXPLAIN ANALYZE) on this 2-core machine:
 
 - **B1 exploitation_form × month: reading and sorting every selected fact.** The
   service runs the same statement as the fastest hand-written query (ratio ≈ 1). At a
-  million persons PostgreSQL scans the 1 GB facts heap (~1 s: a fact row is ~510 bytes,
-  ~390 of them linkage pseudonyms), sorts 1.5 million rows by person and date (~0.8 s,
-  in memory since `REPORTS_WORK_MEM`; with the default 4 MB it was an external merge on
-  disk) and computes the first month per person in a window (~0.8 s); no step runs in
-  parallel. A covering index in that order was tried: 2.3 s, and every screening would
-  pay for one more wide index. Going below 2 s needs narrower facts (the linkage keys in
-  a table of their own, about a quarter of the bytes to scan) or a per-person table kept
-  up to date by the linkage; both are schema changes left for a later step.
-- **B2 per new screening: PostgreSQL.** About three quarters of `facts.record` is
-  database time: inserting the fact into ten indexes (one a GIN index of ~20 name-block
-  keys, kept without a pending list so that lookups stay fast), the exact-key lookups,
-  and the fuzzy candidate query, which for a common pair of names returns hundreds of
-  facts with their 128-byte name filters. The Python comparison is ~1 ms.
-- **B2 full recompute.** ~11 s to read 1.5 million pseudonym rows (~700 MB from
-  PostgreSQL), ~10 s to build the records, ~9 s for the exact union-find and ~12 s for
-  the fuzzy candidate pairs: ~27 million pairs in shared name blocks, scored with numpy
-  in cache-sized chunks (it was ~31 s in pure Python), then the best-first merge and one
-  joined UPDATE of the changed person ids. From scratch (synth's link phase) a third of
-  the facts change person, so that UPDATE and the bookkeeping of ~500,000 changes add
-  about 20 s.
+  million persons PostgreSQL scanned the 1 GB facts heap (~1 s: a fact row was ~510
+  bytes, ~390 of them linkage pseudonyms), sorted 1.5 million rows by person and date
+  (~0.8 s, in memory since `REPORTS_WORK_MEM`; with the default 4 MB it was an external
+  merge on disk) and computed the first month per person in a window (~0.8 s); no step
+  runs in parallel. A covering index in that order was tried: 2.3 s, and every screening
+  would pay for one more wide index. Since issue 15 the keyed encodings live in their
+  own table (`linkage_records`, docs/linkage.md) and a fact row is ~190 bytes
+  (`pg_column_size`, measured on a small database), so the scan reads about a third of
+  the bytes it did; this profile is of the wider rows.
+- **B2 per new screening.** `facts.record` inserts the fact and its purposes, its keyed
+  encodings (`linkage_records`, ~380 bytes) and ~9 blocking keys (`linkage_blocks`), then
+  `link_one` counts the members of its blocks, reads the records of the blocks of at most
+  `MAX_BLOCK` members with their person, scores them with the stored Fellegi–Sunter
+  model (and its frequency-table entries) and merges under the clustering constraints
+  (docs/linkage.md). The profile of the previous linkage (three quarters database time:
+  a GIN index of name-block keys and a candidate query returning hundreds of facts for
+  a common pair of names) no longer applies; a full run with this code is still to be
+  profiled.
+- **B2 full recompute.** `relink_all` reads every keyed encoding, builds the numpy
+  table, finds the candidate pairs of the blocks, compares them, re-estimates the model
+  (u on 10⁶ random pairs, m by EM on the blocked pairs), scores, clusters best first
+  under the constraints and writes the changed person ids with one joined UPDATE (COPY
+  into a temporary table). The previous linkage's profile (~11 s reading, ~10 s building,
+  ~9 s exact union-find, ~12 s for ~27 million fuzzy pairs) no longer applies; a full
+  run with this code is still to be profiled.
 - **B3 throughput and latency: CPU.** A screening costs tens of milliseconds of CPU
   (Details: busy cores × 1000 / req/s): most of it in the server process — 25 SQL
   statements writing ~17 rows in 8 tables through the ORM (case, person with 6 AES-GCM

@@ -383,7 +383,8 @@ reports_group = AppGroup("reports", help="Statistics maintenance.")
 
 @reports_group.command("relink")
 def reports_relink() -> None:
-    """Recompute unduplicated persons from the stored pseudonyms (union-find)."""
+    """Re-estimate the linkage model and recompute unduplicated persons from the stored
+    keyed encodings (docs/linkage.md)."""
     import time
 
     from caseapp.facts import services as facts

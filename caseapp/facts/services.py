@@ -12,6 +12,7 @@ model on every stored encoding and recomputes every person (``probabilistic.link
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -189,6 +190,50 @@ def current_model() -> tuple[model.Model, LinkageModel | None]:
     if row is None:
         return model.default_model(), None
     return model.Model.from_dict(row.params, {}), row
+
+
+def model_summary() -> dict[str, Any]:
+    """The model in use, as plain data for the quality report (``reports/linkage.py``):
+    its version and date, m and u per comparison level, and the quality figures of the
+    relink that estimated it. No encoding and no frequency-table entry leaves here.
+
+    ``stored`` is false before the first relink (the default parameters, not stored);
+    ``estimated`` is false while the data were too few to estimate from
+    (``model.MIN_RECORDS_TO_ESTIMATE``), when the stored model is the defaults."""
+    fitted, row = current_model()
+    quality_ = dict(row.params.get("quality") or {}) if row is not None else {}
+    return {
+        "stored": row is not None,
+        "estimated": row is not None and not fitted.version.endswith("-default"),
+        "version": fitted.version,
+        "estimated_at": row.estimated_at if row is not None else None,
+        "records": row.records if row is not None else 0,
+        "pairs": row.pairs if row is not None else 0,
+        # what link_one links at: the stored model's threshold, else the floor
+        "threshold": row.threshold if row is not None else threshold(),
+        "match_probability": match_probability(),
+        "threshold_floor": threshold(),
+        "match_share": fitted.match_share,
+        "term_frequency": fitted.adjust,
+        "min_records": model.MIN_RECORDS_TO_ESTIMATE,
+        "near_threshold": model.NEAR_THRESHOLD,
+        "fields": [
+            {
+                "field": name,
+                "levels": [
+                    {
+                        "level": level,
+                        "m": fitted.m[name][k],
+                        "u": fitted.u[name][k],
+                        "weight": math.log2(fitted.m[name][k] / fitted.u[name][k]),
+                    }
+                    for k, level in enumerate(model.LEVELS[name])
+                ],
+            }
+            for name in model.FIELDS
+        ],
+        "quality": quality_,
+    }
 
 
 def _frequencies(model_id: int | None, keys: list[encoding.LinkKeys]) -> dict[str, dict[int, int]]:

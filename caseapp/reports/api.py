@@ -10,8 +10,9 @@ from flask_login import current_user
 
 from caseapp.core import openapi
 from caseapp.core.api import api
+from caseapp.core.contract import parse, query_args
 from caseapp.core.security import Permission, requires
-from caseapp.reports import estimates, exports, services
+from caseapp.reports import estimates, exports, linkage, services
 from caseapp.reports.contract import EstimateQuery, EstimateReport, VictimsReport
 
 
@@ -68,6 +69,13 @@ def report_occupancy() -> Any:
 def report_estimate() -> Any:
     doc = estimates.estimate_report(current_user, estimates.parse_params(request.args))
     return jsonify(doc)
+
+
+@api.get("/reports/linkage")
+@requires(Permission.REPORTS_ALL_ORGS)
+def report_linkage() -> Any:
+    parse(linkage.LinkageQuery, query_args(request.args))
+    return jsonify(linkage.linkage_report(current_user))
 
 
 @api.get("/reports/export/<layout>")
@@ -141,6 +149,18 @@ openapi.operation(
         200: openapi.Reply(
             "Estimate (overall and per stratum) or the reason it is refused", EstimateReport
         )
+    },
+    errors=_ERRORS,
+)
+openapi.operation(
+    "/reports/linkage",
+    "get",
+    summary="Linkage quality (statisticians): the model in use, m and u per comparison "
+    "level, the threshold, match weights of the compared pairs, persons near the threshold "
+    "(docs/linkage.md)",
+    query=linkage.LinkageQuery,
+    replies={
+        200: openapi.Reply("The model and the figures of the last relink", linkage.LinkageReport)
     },
     errors=_ERRORS,
 )

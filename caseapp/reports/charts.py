@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -330,3 +331,100 @@ def table_chart(
         label = dims[last].code_label(r[last], locale)
         bars.append(Bar(label, r["count"], r["suppressed"], group, is_complementary(r)))
     return bar_chart(chart_id, title, desc, bars, k)
+
+
+@dataclass(frozen=True, slots=True)
+class Bin:
+    low: float
+    high: float
+    count: int
+
+
+def histogram_chart(
+    chart_id: str,
+    title: str,
+    desc: str,
+    bins: Sequence[Bin],
+    threshold: float,
+    near: float,
+) -> Markup:
+    """Columns of counts over a numeric axis (the match weights of the compared pairs),
+    on a logarithmic scale (non-matches outnumber matches by orders of magnitude), with
+    the threshold as a vertical line and the band ``near`` either side of it shaded.
+    Every column has an accessible name with its range and count."""
+    import math
+
+    bins = list(bins)
+    height, left, right, top_pad, bottom = 320, 70, 20, 24, 62
+    plot_w, plot_h = WIDTH - left - right, height - top_pad - bottom
+    base = top_pad + plot_h
+    lo = bins[0].low if bins else 0.0
+    hi = bins[-1].high if bins else 1.0
+    span = (hi - lo) or 1.0
+    top = max([b.count for b in bins] or [0])
+    scale = math.log10(top + 1) if top else 1.0
+
+    def x_of(value: float) -> float:
+        return left + plot_w * (min(max(value, lo), hi) - lo) / span
+
+    def y_of(count: int) -> float:
+        return base - plot_h * math.log10(count + 1) / scale if top else base
+
+    out = _open(chart_id, title, desc, height, "chart-histogram")
+    band_x1, band_x2 = x_of(threshold - near), x_of(threshold + near)
+    out.append(
+        f'<rect x="{band_x1:.1f}" y="{top_pad}" width="{band_x2 - band_x1:.1f}" '
+        f'height="{plot_h}" class="chart-band"/>'
+    )
+    decade = 1
+    while top and decade <= top:  # grid lines at 1, 10, 100, … (log scale)
+        y = y_of(decade)
+        out.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" class="chart-grid"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" class="chart-tick" text-anchor="end">'
+            f"{_fmt(decade)}</text>"
+        )
+        decade *= 10
+    out.append(
+        f'<line x1="{left}" y1="{base}" x2="{left + plot_w}" y2="{base}" class="chart-axis"/>'
+        f'<text x="{left - 6}" y="{base + 4}" class="chart-tick" text-anchor="end">0</text>'
+    )
+    out.append('<g role="list">')
+    every = max(1, round(len(bins) / 12))
+    for k, b in enumerate(bins):
+        x1, x2 = x_of(b.low), x_of(b.high)
+        if k % every == 0:
+            out.append(
+                f'<text x="{x1:.1f}" y="{base + 18}" class="chart-tick" text-anchor="middle">'
+                f"{b.low:g}</text>"
+            )
+        name = _(
+            "%(low)s a %(high)s bits: %(count)s pares",
+            low=f"{b.low:g}",
+            high=f"{b.high:g}",
+            count=_fmt(b.count),
+        )
+        y = y_of(b.count)
+        out.append(
+            f'<g role="listitem" aria-label="{escape(name)}" class="chart-row">'
+            f"<title>{escape(name)}</title>"
+            f'<rect x="{x1 + 1:.1f}" y="{y:.1f}" width="{max(x2 - x1 - 2, 1):.1f}" '
+            f'height="{base - y:.1f}" class="chart-bar"/></g>'
+        )
+    out.append("</g>")
+    if bins:
+        out.append(
+            f'<text x="{x_of(hi):.1f}" y="{base + 18}" class="chart-tick" '
+            f'text-anchor="middle">{hi:g}</text>'
+        )
+    tx = x_of(threshold)
+    label = escape(_("umbral: %(t)s bits", t=format_decimal(threshold, format="0.0")))
+    out.append(
+        f'<line x1="{tx:.1f}" y1="{top_pad - 6}" x2="{tx:.1f}" y2="{base}" '
+        'class="chart-threshold"/>'
+        f'<text x="{tx + 4:.1f}" y="{top_pad - 10}" class="chart-note">{label}</text>'
+    )
+    axis = escape(_("Peso de coincidencia (bits); escala logarítmica de pares"))
+    out.append(f'<text x="{left}" y="{height - 10}" class="chart-note">{axis}</text>')
+    out.append("</svg>")
+    return Markup("".join(out))  # noqa: S704 - every interpolated text is escaped above

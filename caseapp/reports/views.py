@@ -7,17 +7,19 @@ get them too (the API itself is bearer-only).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from caseapp.core import codes
 from caseapp.core.errors import ValidationFailed
 from caseapp.core.i18n import locale
-from caseapp.core.security import Permission, requires
+from caseapp.core.security import Permission, has_permission, requires
 from caseapp.reports import charts, exports, forms, layouts, services
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -30,6 +32,15 @@ REPORTS: dict[str, tuple[services.ParamSpec, Builder, str]] = {
     "gaps": (services.GAPS, services.gaps_report, "ruta-brechas"),
     "occupancy": (services.OCCUPANCY, services.occupancy_report, "ruta-ocupacion"),
 }
+
+
+@bp.app_template_global("sees_linkage_quality")
+def sees_linkage_quality() -> bool:
+    """The report navigation links the linkage quality page only for those who may see it
+    (a global: the navigation macro is imported without the page's context)."""
+    return bool(current_user.is_authenticated) and has_permission(
+        current_user.role, Permission.REPORTS_ALL_ORGS
+    )
 
 
 def _dimension_choices(dims: Mapping[str, layouts.Dim]) -> list[tuple[str, str]]:
@@ -241,6 +252,55 @@ def occupancy() -> Any:
         label=_labeler(layouts.VICTIM_DIMS),
         downloads=_downloads("occupancy", args) if doc else {},
     ), status
+
+
+@bp.get("/linkage")
+@requires(Permission.REPORTS_ALL_ORGS)
+def linkage_page() -> Any:
+    """Calidad del enlace: the model behind the unduplicated counts (statisticians)."""
+    from caseapp.reports import linkage
+
+    doc = linkage.linkage_report(current_user)
+    chart = None
+    if doc["histogram"] and any(b["pairs"] for b in doc["histogram"]):
+        chart = charts.histogram_chart(
+            "linkage-histogram",
+            _("Pares comparados según su peso de coincidencia"),
+            _(
+                "Columnas: pares de registros comparados en el último reenlace, por peso de "
+                "coincidencia en bits, en escala logarítmica. La línea marca el umbral; la "
+                "banda sombreada, los pares cercanos al umbral."
+            ),
+            [charts.Bin(b["from"], b["to"], b["pairs"]) for b in doc["histogram"]],
+            doc["threshold"]["in_use"],
+            doc["threshold"]["near"],
+        )
+    return render_template(
+        "reports/linkage.html",
+        doc=doc,
+        chart=chart,
+        field_labels=linkage.FIELD_LABELS,
+        level_labels=linkage.LEVEL_LABELS,
+        fmt_probability=_probability,
+        fmt_weight=_weight,
+    )
+
+
+def _probability(value: float) -> str:
+    """m and u in the locale's decimals, with enough places to tell a small one (or one
+    close to 1) from 0 (or 1): 0,000018 and 0,99997, never an exponent."""
+    if value < 1e-6:
+        return "< " + format_decimal(0.000001, format="0.000000")
+    gap = min(value, 1 - value)
+    places = 4 if gap <= 0 else min(max(4, 2 - math.floor(math.log10(gap))), 6)
+    return format_decimal(value, format="0." + "#" * places)
+
+
+def _weight(value: float, *, sign: bool = True) -> str:
+    text = format_decimal(abs(value), format="0.0")
+    if not sign:
+        return text if value >= 0 else "−" + text
+    return ("+" if value >= 0 else "−") + text
 
 
 @bp.get("/exports")

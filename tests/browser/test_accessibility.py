@@ -85,6 +85,11 @@ def world(live_server: dict[str, Any]) -> World:
         referrals.send(screener, shelter.uuid)
         db.session.commit()
         result, case, referral = screening.uuid, screening.case.uuid, shelter.uuid
+        # a stored model (defaults: one record) so the linkage quality page has its tables
+        from caseapp.facts import services as facts
+
+        facts.relink_all()
+        db.session.commit()
 
     out.pages = {
         "anonymous": ["/login"],
@@ -98,7 +103,7 @@ def world(live_server: dict[str, Any]) -> World:
             "/directory/",
         ],
         "caseworker": ["/referrals/incoming", "/shelters/"],
-        "statistician": ["/reports/", "/reports/gaps"],
+        "statistician": ["/reports/", "/reports/gaps", "/reports/linkage"],
         "admin": ["/admin/users", "/admin/audit/"],
     }
     return out

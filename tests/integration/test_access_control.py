@@ -87,6 +87,9 @@ EXPECTED: dict[str, object] = {
     "api.report_occupancy": ALL,
     "api.report_export": ALL,
     "api.report_estimate": ALL,
+    # linkage quality: the model over every organization (statisticians only)
+    "api.report_linkage": {"statistician"},
+    "reports.linkage_page": {"statistician"},
     "reports.index": ALL,
     "reports.overlap": ALL,
     "reports.referrals": ALL,
