@@ -530,7 +530,7 @@ def confirm(actor: Any, batch_uuid: str, profile: Profile, *, skip_bad_rows: boo
     """Import a checked batch's file (raises ImportRefused when bad rows are not skipped)."""
     batch = get_batch(actor, batch_uuid)
     if batch.status != "checked" or batch.upload is None:
-        raise Conflict("This batch is not waiting for confirmation")
+        raise Conflict("This batch is not waiting for confirmation", code="import_not_checked")
     data = base64.b64decode(batch.upload)
     return import_file(
         actor,
@@ -587,6 +587,18 @@ def batch_records(actor: Any, batch: ImportBatch, limit: int = 50) -> list[dict[
     ]
 
 
+def batch_report(actor: Any, batch: ImportBatch) -> str:
+    """The problems of a batch as CSV (audited: it holds the values of rejected rows)."""
+    audit.record(
+        actor,
+        "import.report",
+        object_type="import_batch",
+        object_id=batch.uuid,
+        details={"problems": batch.problems_count},
+    )
+    return batch.report or ""
+
+
 #: tables written by an import: everything else pointing at its cases is later work
 _OWN_TABLES = {
     "persons",
@@ -604,13 +616,15 @@ def rollback(actor: Any, batch_uuid: str) -> ImportBatch:
     real cases now and are closed one by one, never deleted in bulk."""
     batch = get_batch(actor, batch_uuid)
     if batch.status != "imported":
-        raise Conflict("Only an imported batch can be rolled back")
+        raise Conflict("Only an imported batch can be rolled back", code="import_not_imported")
     case_ids = sa.select(ImportRecord.case_id).where(ImportRecord.batch_id == batch.id)
     screening_ids = sa.select(ImportRecord.screening_id).where(ImportRecord.batch_id == batch.id)
     touched = _touched(case_ids, screening_ids)
     if touched:
         raise Conflict(
-            f"{touched} imported case(s) have been worked on since the import; close them instead"
+            f"{touched} imported case(s) have been worked on since the import; close them instead",
+            code="import_cases_worked_on",
+            worked_on=touched,
         )
     removed = int(
         db.session.scalar(
