@@ -13,7 +13,16 @@ import io
 import re
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -60,8 +69,6 @@ def _profile(name: str) -> Profile | None:
 
 
 def _limit_mb() -> int:
-    from flask import current_app
-
     return max(1, int(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024))
 
 
@@ -101,6 +108,7 @@ def _render_index(form: UploadForm, shipped: list[Profile], status: int = 200) -
         profiles=shipped,
         recent=recent,
         limit_mb=_limit_mb(),
+        max_rows=int(current_app.config.get("IMPORT_PAGE_MAX_ROWS") or 0),
     ), status
 
 
@@ -133,6 +141,18 @@ def index() -> Any:
     batch = services.check_upload(
         actor, actor.organization, profile, _file_name(upload.filename), data
     )
+    max_rows = int(current_app.config.get("IMPORT_PAGE_MAX_ROWS") or 0)
+    if max_rows and batch.rows_total > max_rows:
+        # the import runs inside the request: a register this large goes through the CLI
+        form.file.errors.append(
+            _(
+                "El archivo tiene %(rows)d filas; desde esta página se importan hasta "
+                "%(max)d. Divídalo o impórtelo con «flask import run» en el servidor.",
+                rows=batch.rows_total,
+                max=max_rows,
+            )
+        )
+        return _render_index(form, shipped, 422)
     if batch.upload is None:
         # unreadable, wrong encoding or columns missing: no row could be read; keep nothing
         for problem in _problems(batch.report, FILE_PROBLEMS_SHOWN):

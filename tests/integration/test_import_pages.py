@@ -276,6 +276,21 @@ def test_a_file_over_the_limit_is_named_on_the_form(app: Any, client: Any, login
     assert 'href="#file"' in summary and "2 MB" in summary
 
 
+def test_a_file_with_more_rows_than_the_page_takes_is_sent_to_the_cli(
+    app: Any, client: Any, login_as: Any
+) -> None:
+    login_as("supervisor", ORG)
+    before = app.config["IMPORT_PAGE_MAX_ROWS"]
+    app.config["IMPORT_PAGE_MAX_ROWS"] = 5
+    try:
+        response = upload(client, NGO_CSV)
+    finally:
+        app.config["IMPORT_PAGE_MAX_ROWS"] = before
+    assert response.status_code == 422
+    summary = summary_items(response.get_data(as_text=True))
+    assert 'href="#file"' in summary and "12 filas" in summary and "flask import run" in summary
+
+
 # -- access: roles, organizations, CSRF -------------------------------------------------------
 
 
