@@ -357,3 +357,48 @@ def test_a_batch_whose_cases_were_worked_on_is_not_rolled_back(client: Any, logi
     summary = summary_items(refused.get_data(as_text=True))
     assert "1 caso importado ya se trabajó" in summary
     assert status_of(uuid) == "imported" and len(records_of(uuid)) == 12
+
+
+# -- the worked example of docs/imports.md imports as the guide says ----------------------------
+
+
+def test_the_worked_example_of_the_guide_imports(app: Any, db_tx: None, tmp_path: Any) -> None:
+    import json
+    from pathlib import Path
+
+    from openpyxl import Workbook
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "imports.md").read_text("utf-8")
+    example = doc[doc.index("### Worked example") :]
+    toml = re.search(r"```toml\n(.*?)```", example, re.S)
+    assert toml
+    (tmp_path / "cem-cusco.toml").write_text(toml.group(1), encoding="utf-8")
+    table = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in example.splitlines()
+        if line.startswith("| ") and "---" not in line
+    ][:2]
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Casos"
+    for row in table:
+        sheet.append(row)
+    book.save(tmp_path / "casos.xlsx")
+    before = app.config.get("IMPORT_PROFILES_DIR")
+    app.config["IMPORT_PROFILES_DIR"] = str(tmp_path)
+    try:
+        runner = app.test_cli_runner()
+        listed = runner.invoke(args=["import", "profiles"])
+        assert "cem-cusco" in listed.output and "INVALID" not in listed.output
+        result = runner.invoke(
+            args=["import", "run", str(tmp_path / "casos.xlsx"), "--profile", "cem-cusco"]
+            + ["--org", "CEM-CUS"]
+        )
+    finally:
+        app.config["IMPORT_PROFILES_DIR"] = before
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (summary["rows"], summary["created"], summary["problems"]) == (1, 1, 0)
+    record = db.session.scalar(sa.select(ImportRecord).order_by(ImportRecord.id.desc()))
+    case = db.session.get(Case, record.case_id)
+    assert record.register == "CEM-CUS" and case.region == "08" and case.status == "closed"
