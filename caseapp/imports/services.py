@@ -187,7 +187,13 @@ def import_file(
             try:
                 screening = parse_screening(row.payload, now=now)
             except ValidationFailed as exc:
-                problems.extend(rules.contract_problems(profile, row, exc.fields))
+                # a cell that could not be read is missing for the contract too: one problem
+                named = {p.column for p in problems}
+                problems.extend(
+                    p
+                    for p in rules.contract_problems(profile, row, exc.fields)
+                    if p.column not in named
+                )
             if problems:
                 result.add(problems)
                 continue

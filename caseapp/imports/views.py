@@ -31,7 +31,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from caseapp.core.errors import Conflict
 from caseapp.core.security import Permission, has_permission, requires
 from caseapp.extensions import db
-from caseapp.imports import profiles, services
+from caseapp.imports import messages, profiles, services
 from caseapp.imports.forms import ConfirmForm, RollbackForm, UploadForm
 from caseapp.imports.models import ImportBatch
 from caseapp.imports.rules import Problem, Profile, ProfileError
@@ -78,20 +78,22 @@ def _file_name(name: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f]", "", base).strip()[:255]
 
 
-def _problems(report: str | None, limit: int) -> list[Problem]:
+def _problems(report: str | None, limit: int | None = None) -> list[Problem]:
+    """The stored report's problems, their messages in the reader's language."""
     if not report:
         return []
     reader = csv.DictReader(io.StringIO(report))
     out: list[Problem] = []
     for row in reader:
-        if len(out) >= limit:
+        if limit is not None and len(out) >= limit:
             break
-        out.append(Problem(int(row["line"] or 0), row["column"], row["value"], row["message"]))
+        message = messages.localized(row["message"])
+        out.append(Problem(int(row["line"] or 0), row["column"], row["value"], message))
     return out
 
 
 def _file_problem_text(problem: Problem) -> str:
-    if problem.message == "column missing from the file":
+    if problem.column:
         return _(
             "Falta la columna «%(column)s» (fila de encabezado %(line)d).",
             column=problem.column,
@@ -228,9 +230,7 @@ def report(uuid: str) -> Any:
     """Every problem of the batch (line, column, value, message) as CSV."""
     actor = _actor()
     batch = services.get_batch(actor, uuid)
-    body = services.batch_report(actor, batch)
-    if not body:
-        body = services.report_csv([])
+    body = services.report_csv(_problems(services.batch_report(actor, batch)))
     name = f"problemas-{batch.register}-{batch.uuid[:8]}.csv"
     return Response(
         "\ufeff" + body,  # a BOM: spreadsheets then read the accents right

@@ -170,12 +170,14 @@ def test_bad_rows_are_listed_downloaded_and_skipped_only_on_request(
     table = problems.group(0)
     assert "marciana" in table and "sexo" in table and ">3<" in table  # line, column, value
     assert "03/08/2091" in table and "fecha_atencion" in table and ">4<" in table
+    assert "valor desconocido (lista sexo:" in table and "fecha futura" in table  # Spanish
 
     report = client.get(f"/imports/{uuid}/problems.csv")
     assert report.status_code == 200 and report.mimetype == "text/csv"
     assert "attachment" in report.headers["Content-Disposition"]
     lines = list(csv.DictReader(io.StringIO(report.get_data(as_text=True).lstrip("\ufeff"))))
     assert {(r["line"], r["column"]) for r in lines} == {("3", "sexo"), ("4", "fecha_atencion")}
+    assert {r["message"].split(" (")[0] for r in lines} == {"valor desconocido", "fecha futura"}
 
     # confirming without "skip" is refused, naming the option; nothing is imported
     refused = post_form(client, f"/imports/{uuid}", f"/imports/{uuid}/confirm")
@@ -402,3 +404,13 @@ def test_the_worked_example_of_the_guide_imports(app: Any, db_tx: None, tmp_path
     record = db.session.scalar(sa.select(ImportRecord).order_by(ImportRecord.id.desc()))
     case = db.session.get(Case, record.case_id)
     assert record.register == "CEM-CUS" and case.region == "08" and case.status == "closed"
+
+
+def test_a_cell_that_cannot_be_read_is_one_problem_not_two(client: Any, login_as: Any) -> None:
+    """A future date is not also reported as a missing date by the contract."""
+    login_as("supervisor", ORG)
+    rows = [GOOD_ROW.replace("03/08/2021", "03/08/2091")]
+    uuid = batch_of(upload(client, ngo_csv(rows)))
+    report = client.get(f"/imports/{uuid}/problems.csv").get_data(as_text=True)
+    lines = list(csv.DictReader(io.StringIO(report.lstrip("\ufeff"))))
+    assert [(r["line"], r["column"]) for r in lines] == [("2", "fecha_atencion")]
