@@ -534,7 +534,7 @@ def check_upload(
 
 def confirm(actor: Any, batch_uuid: str, profile: Profile, *, skip_bad_rows: bool) -> Result:
     """Import a checked batch's file (raises ImportRefused when bad rows are not skipped)."""
-    batch = get_batch(actor, batch_uuid)
+    batch = get_batch(actor, batch_uuid, lock=True)
     if batch.status != "checked" or batch.upload is None:
         raise Conflict("This batch is not waiting for confirmation", code="import_not_checked")
     data = base64.b64decode(batch.upload)
@@ -560,10 +560,16 @@ def list_batches(actor: Any, limit: int = 100) -> list[ImportBatch]:
     return list(db.session.scalars(stmt))
 
 
-def get_batch(actor: Any, batch_uuid: str) -> ImportBatch:
+def get_batch(actor: Any, batch_uuid: str, *, lock: bool = False) -> ImportBatch:
+    """One batch of the actor's organization (any, for the CLI). ``lock``: hold its row
+    until the commit and read it afresh, so two confirmations or rollbacks of one batch
+    run one after the other and the second finds it already done (PostgreSQL; SQLite has
+    one writer at a time anyway)."""
     stmt = sa.select(ImportBatch).where(ImportBatch.uuid == str(batch_uuid))
     if getattr(actor, "organization_id", None) is not None:
         stmt = stmt.where(ImportBatch.organization_id == actor.organization_id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     batch = db.session.scalar(stmt)
     if batch is None:
         raise NotFound("Import batch not found")
@@ -620,7 +626,7 @@ def rollback(actor: Any, batch_uuid: str) -> ImportBatch:
     """Remove what a batch imported (audited). Refused (409) when any of its cases has
     been worked on since (edited, screened again, a referral, a consent…): then they are
     real cases now and are closed one by one, never deleted in bulk."""
-    batch = get_batch(actor, batch_uuid)
+    batch = get_batch(actor, batch_uuid, lock=True)
     if batch.status != "imported":
         raise Conflict("Only an imported batch can be rolled back", code="import_not_imported")
     case_ids = sa.select(ImportRecord.case_id).where(ImportRecord.batch_id == batch.id)

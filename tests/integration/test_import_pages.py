@@ -18,7 +18,8 @@ from caseapp.imports import profiles
 from caseapp.imports.models import ImportBatch, ImportRecord
 from caseapp.referrals.models import Referral
 from caseapp.screening.models import Case
-from tests.conftest import csrf_from
+from tests.conftest import PASSWORD, csrf_from
+from tests.integration.test_concurrency import POSTGRES, World, contend, race  # noqa: F401
 
 SAMPLES = profiles.DEFAULT_DIR / "samples"
 NGO_CSV = (SAMPLES / "ngo-spreadsheet.SYNTHETIC.csv").read_bytes()
@@ -414,3 +415,53 @@ def test_a_cell_that_cannot_be_read_is_one_problem_not_two(client: Any, login_as
     report = client.get(f"/imports/{uuid}/problems.csv").get_data(as_text=True)
     lines = list(csv.DictReader(io.StringIO(report.lstrip("\ufeff"))))
     assert [(r["line"], r["column"]) for r in lines] == [("2", "fecha_atencion")]
+
+
+# -- two confirmations of one batch at once (PostgreSQL: real connections, row locks) ---------
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES, reason="needs CASEAPP_TEST_DATABASE_URL on PostgreSQL")
+def test_two_confirmations_at_once_import_once(race: World) -> None:  # noqa: F811
+    from caseapp.accounts import services as accounts
+    from caseapp.accounts import two_factor as tf
+    from tests.conftest import login, totp_code
+
+    race.n += 1
+    email = f"importer{race.n}@race.test"
+    with race.app.app_context():
+        user = accounts.create_user(
+            None, email=email, role="supervisor", org_code=ORG, password=PASSWORD
+        )
+        secret = tf.start_enrolment(user)
+        tf.confirm_enrolment(user, totp_code(secret, -1))
+        db.session.commit()
+    browser = race.app.test_client()
+    with race.app.app_context():
+        assert login(browser, email).status_code == 302
+    uuid = batch_of(upload(browser, NGO_CSV))
+    token = csrf_from(browser.get(f"/imports/{uuid}").get_data(as_text=True))
+    cookie = browser.get_cookie("ruta_session")
+    assert cookie is not None
+    tabs = []
+    for _ in range(2):  # two tabs of the same browser press "Importar" together
+        tab = race.app.test_client()
+        tab.set_cookie("ruta_session", cookie.value)
+        tabs.append(tab)
+    responses = contend(
+        race,
+        "SELECT id FROM import_batches WHERE uuid = :u FOR UPDATE",
+        {"u": uuid},
+        [
+            lambda tab=tab: tab.post(f"/imports/{uuid}/confirm", data={"csrf_token": token})
+            for tab in tabs
+        ],
+    )
+    assert sorted(r.status_code for r in responses) == [303, 409]
+    records = race.scalar(
+        sa.select(sa.func.count())
+        .select_from(ImportRecord)
+        .join(ImportBatch, ImportBatch.id == ImportRecord.batch_id)
+        .where(ImportBatch.uuid == uuid)
+    )
+    assert records == 12
