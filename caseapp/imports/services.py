@@ -21,7 +21,7 @@ import io
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -500,11 +500,34 @@ _VIEW_FIELDS = (
 # -- the page's two steps: check, then confirm ----------------------------------------------------
 
 
+#: how long a checked file waits for its confirmation; then it is dropped
+CHECK_KEPT = timedelta(hours=24)
+
+
+def expire_checks(organization_id: int) -> int:
+    """Drop the files and reports of checks nobody confirmed within :data:`CHECK_KEPT`
+    (they hold personal data that was never imported); the counts stay."""
+    result = db.session.execute(
+        sa.update(ImportBatch)
+        .where(
+            ImportBatch.organization_id == organization_id,
+            ImportBatch.status == "checked",
+            ImportBatch.created_at < utcnow() - CHECK_KEPT,
+            sa.or_(ImportBatch.upload.is_not(None), ImportBatch.report.is_not(None)),
+        )
+        .values(upload=None, report=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def check_upload(
     actor: Any, organization: Organization, profile: Profile, filename: str, data: bytes
 ) -> ImportBatch:
     """A dry run kept as a ``checked`` batch: its report, and the file (encrypted) until
-    the supervisor confirms the import or leaves it."""
+    the supervisor confirms the import, or for :data:`CHECK_KEPT` (older unconfirmed checks
+    of the organization are dropped here)."""
+    expire_checks(organization.id)
     result = import_file(actor, organization, profile, data, filename=filename, dry_run=True)
     batch = ImportBatch(
         uuid=new_uuid(),

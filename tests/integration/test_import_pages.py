@@ -465,3 +465,29 @@ def test_two_confirmations_at_once_import_once(race: World) -> None:  # noqa: F8
         .where(ImportBatch.uuid == uuid)
     )
     assert records == 12
+
+
+def test_a_check_nobody_confirms_drops_its_file_after_a_day(client: Any, login_as: Any) -> None:
+    from datetime import timedelta
+
+    from caseapp.core.db import utcnow
+
+    login_as("supervisor", ORG)
+    rows = [GOOD_ROW, GOOD_ROW.replace("T-1", "T-2").replace("mujer", "marciana")]
+    old = batch_of(upload(client, ngo_csv(rows)))
+    batch = db.session.scalar(sa.select(ImportBatch).where(ImportBatch.uuid == old))
+    assert batch.upload is not None and batch.report is not None
+    batch.created_at = utcnow() - timedelta(hours=25)
+    db.session.commit()
+    fresh = batch_of(upload(client, NGO_CSV))  # the next check drops the stale one
+    db.session.expire_all()
+    stale = db.session.scalar(sa.select(ImportBatch).where(ImportBatch.uuid == old))
+    assert stale.upload is None and stale.report is None and stale.rows_total == 2
+    assert db.session.scalar(
+        sa.select(ImportBatch.upload).where(ImportBatch.uuid == fresh)
+    )  # a fresh check keeps its file
+    page = client.get(f"/imports/{old}").get_data(as_text=True)
+    assert "se descarta a las 24 horas" in page and "marciana" not in page
+    assert f'action="/imports/{old}/confirm"' not in page
+    refused = post_form(client, f"/imports/{old}", f"/imports/{old}/confirm")
+    assert refused.status_code == 409 and records_of(old) == []
