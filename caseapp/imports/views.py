@@ -102,8 +102,10 @@ def _file_problem_text(problem: Problem) -> str:
     return _("No se puede leer el archivo: %(reason)s", reason=problem.message)
 
 
-def _render_index(form: UploadForm, shipped: list[Profile], status: int = 200) -> Any:
-    recent = services.list_batches(_actor(), limit=5)
+def _render_index(
+    form: UploadForm, shipped: list[Profile], status: int = 200, *, with_batches: bool = True
+) -> Any:
+    recent = services.list_batches(_actor(), limit=5) if with_batches else []
     return render_template(
         "imports/index.html",
         form=form,
@@ -181,7 +183,9 @@ def too_large(_exc: RequestEntityTooLarge) -> Any:
         message + " " + _("Divida el archivo o impórtelo con «flask import run» en el servidor.")
     ]
     db.session.rollback()
-    return _render_index(form, shipped, 413)
+    # the guard refused the body before its other checks (first password, two-factor
+    # enrolment): show the form, but none of the organization's batches
+    return _render_index(form, shipped, 413, with_batches=False)
 
 
 @bp.get("/batches")

@@ -491,3 +491,28 @@ def test_a_check_nobody_confirms_drops_its_file_after_a_day(client: Any, login_a
     assert f'action="/imports/{old}/confirm"' not in page
     refused = post_form(client, f"/imports/{old}", f"/imports/{old}/confirm")
     assert refused.status_code == 409 and records_of(old) == []
+
+
+def test_a_hostile_file_stays_inert_and_encrypted(client: Any, login_as: Any) -> None:
+    """Markup and formulas in the cells are text on the page and in the CSV download, and
+    the kept file is ciphertext in the database."""
+    login_as("supervisor", ORG)
+    hostile = (
+        GOOD_ROW.replace("Nayeli", "<script>alert(1)</script>")
+        .replace("T-1", "T-9")
+        .replace("mujer", '=HYPERLINK("http://evil.example","x")')
+    )
+    uuid = batch_of(upload(client, ngo_csv([hostile]), name="<i>lista.csv"))
+    page = client.get(f"/imports/{uuid}").get_data(as_text=True)
+    assert "<i>lista" not in page and "&lt;i&gt;lista.csv" in page
+    assert "<script>alert(1)" not in page
+    assert "=HYPERLINK(&#34;http://evil.example&#34;" in page  # shown, escaped
+    report = client.get(f"/imports/{uuid}/problems.csv").get_data(as_text=True)
+    values = [r["value"] for r in csv.DictReader(io.StringIO(report.lstrip("\ufeff")))]
+    assert values and all(not v.startswith(("=", "+", "-", "@")) for v in values)
+    raw = db.session.execute(
+        sa.text("SELECT upload, report FROM import_batches WHERE uuid = :u"), {"u": uuid}
+    ).one()
+    for column in raw:
+        text = column.decode("latin-1") if isinstance(column, bytes) else str(column)
+        assert "HYPERLINK" not in text and "T-9" not in text
