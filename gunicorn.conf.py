@@ -17,3 +17,6 @@ accesslog = "-"  # stdout, for the service manager's journal
 errorlog = "-"
 loglevel = "info"
 umask = 0o077  # a unix socket and worker heartbeat files: the owner's only
+# A worker silent this long is restarted. gunicorn's 30 s would cut off a register import
+# from the page (docs/imports.md, Limits: up to IMPORT_PAGE_MAX_ROWS rows in one request).
+timeout = 120

@@ -185,6 +185,7 @@ def _register_blueprints(app: Flask) -> None:
     from caseapp.exchange import api as _exchange_api  # noqa: F401
     from caseapp.exchange.views import bp as exchange_bp
     from caseapp.extensions import csrf
+    from caseapp.imports.views import bp as imports_bp
     from caseapp.intake import api as _intake_api  # noqa: F401
     from caseapp.intake.views import bp as screening_bp
     from caseapp.maintenance import api as _maintenance_api  # noqa: F401
@@ -210,6 +211,7 @@ def _register_blueprints(app: Flask) -> None:
         admissions_bp,
         reports_bp,
         exchange_bp,
+        imports_bp,
         api,
     )
     for bp in blueprints:

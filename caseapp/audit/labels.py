@@ -63,6 +63,11 @@ ACTION_LABELS: Mapping[str, object] = {
     "backup.restore": _l("Copia de seguridad restaurada"),
     "keys.rotate": _l("Claves de cifrado rotadas"),
     "synth.generate": _l("Datos sintéticos generados"),
+    "import.check": _l("Archivo de registro revisado (importación de prueba)"),
+    "import.run": _l("Registro importado"),
+    "import.read": _l("Lote importado consultado"),
+    "import.report": _l("Informe de problemas de una importación consultado"),
+    "import.rollback": _l("Importación deshecha"),
 }
 
 #: Reasons of referral transitions that are not in a code list (codes.py holds the

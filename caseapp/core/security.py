@@ -41,6 +41,7 @@ class Permission(enum.StrEnum):
     ACCOUNTS_APPROVE = "accounts.approve"
     AUDIT_VIEW = "audit.view"
     HTCDS_EXPORT = "htcds.export"
+    CASE_IMPORT = "case.import"
 
 
 _SCREENER = {
@@ -63,6 +64,7 @@ _SUPERVISOR = _CASEWORKER | {
     Permission.ESCALATION_INBOX,
     Permission.ACCOUNTS_APPROVE,  # four eyes on accounts an admin creates (ADR 0013)
     Permission.HTCDS_EXPORT,  # every case of the organization at once (ADR 0023)
+    Permission.CASE_IMPORT,  # an organization's own register, in bulk (ADR 0022)
 }
 
 #: api.md §2, as data. Statisticians and admins never see case data.

@@ -21,7 +21,7 @@ import io
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -187,7 +187,13 @@ def import_file(
             try:
                 screening = parse_screening(row.payload, now=now)
             except ValidationFailed as exc:
-                problems.extend(rules.contract_problems(profile, row, exc.fields))
+                # a cell that could not be read is missing for the contract too: one problem
+                named = {p.column for p in problems}
+                problems.extend(
+                    p
+                    for p in rules.contract_problems(profile, row, exc.fields)
+                    if p.column not in named
+                )
             if problems:
                 result.add(problems)
                 continue
@@ -494,11 +500,34 @@ _VIEW_FIELDS = (
 # -- the page's two steps: check, then confirm ----------------------------------------------------
 
 
+#: how long a checked file waits for its confirmation; then it is dropped
+CHECK_KEPT = timedelta(hours=24)
+
+
+def expire_checks(organization_id: int) -> int:
+    """Drop the files and reports of checks nobody confirmed within :data:`CHECK_KEPT`
+    (they hold personal data that was never imported); the counts stay."""
+    result = db.session.execute(
+        sa.update(ImportBatch)
+        .where(
+            ImportBatch.organization_id == organization_id,
+            ImportBatch.status == "checked",
+            ImportBatch.created_at < utcnow() - CHECK_KEPT,
+            sa.or_(ImportBatch.upload.is_not(None), ImportBatch.report.is_not(None)),
+        )
+        .values(upload=None, report=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def check_upload(
     actor: Any, organization: Organization, profile: Profile, filename: str, data: bytes
 ) -> ImportBatch:
     """A dry run kept as a ``checked`` batch: its report, and the file (encrypted) until
-    the supervisor confirms the import or leaves it."""
+    the supervisor confirms the import, or for :data:`CHECK_KEPT` (older unconfirmed checks
+    of the organization are dropped here)."""
+    expire_checks(organization.id)
     result = import_file(actor, organization, profile, data, filename=filename, dry_run=True)
     batch = ImportBatch(
         uuid=new_uuid(),
@@ -528,9 +557,9 @@ def check_upload(
 
 def confirm(actor: Any, batch_uuid: str, profile: Profile, *, skip_bad_rows: bool) -> Result:
     """Import a checked batch's file (raises ImportRefused when bad rows are not skipped)."""
-    batch = get_batch(actor, batch_uuid)
+    batch = get_batch(actor, batch_uuid, lock=True)
     if batch.status != "checked" or batch.upload is None:
-        raise Conflict("This batch is not waiting for confirmation")
+        raise Conflict("This batch is not waiting for confirmation", code="import_not_checked")
     data = base64.b64decode(batch.upload)
     return import_file(
         actor,
@@ -554,10 +583,16 @@ def list_batches(actor: Any, limit: int = 100) -> list[ImportBatch]:
     return list(db.session.scalars(stmt))
 
 
-def get_batch(actor: Any, batch_uuid: str) -> ImportBatch:
+def get_batch(actor: Any, batch_uuid: str, *, lock: bool = False) -> ImportBatch:
+    """One batch of the actor's organization (any, for the CLI). ``lock``: hold its row
+    until the commit and read it afresh, so two confirmations or rollbacks of one batch
+    run one after the other and the second finds it already done (PostgreSQL; SQLite has
+    one writer at a time anyway)."""
     stmt = sa.select(ImportBatch).where(ImportBatch.uuid == str(batch_uuid))
     if getattr(actor, "organization_id", None) is not None:
         stmt = stmt.where(ImportBatch.organization_id == actor.organization_id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     batch = db.session.scalar(stmt)
     if batch is None:
         raise NotFound("Import batch not found")
@@ -587,6 +622,18 @@ def batch_records(actor: Any, batch: ImportBatch, limit: int = 50) -> list[dict[
     ]
 
 
+def batch_report(actor: Any, batch: ImportBatch) -> str:
+    """The problems of a batch as CSV (audited: it holds the values of rejected rows)."""
+    audit.record(
+        actor,
+        "import.report",
+        object_type="import_batch",
+        object_id=batch.uuid,
+        details={"problems": batch.problems_count},
+    )
+    return batch.report or ""
+
+
 #: tables written by an import: everything else pointing at its cases is later work
 _OWN_TABLES = {
     "persons",
@@ -602,15 +649,17 @@ def rollback(actor: Any, batch_uuid: str) -> ImportBatch:
     """Remove what a batch imported (audited). Refused (409) when any of its cases has
     been worked on since (edited, screened again, a referral, a consent…): then they are
     real cases now and are closed one by one, never deleted in bulk."""
-    batch = get_batch(actor, batch_uuid)
+    batch = get_batch(actor, batch_uuid, lock=True)
     if batch.status != "imported":
-        raise Conflict("Only an imported batch can be rolled back")
+        raise Conflict("Only an imported batch can be rolled back", code="import_not_imported")
     case_ids = sa.select(ImportRecord.case_id).where(ImportRecord.batch_id == batch.id)
     screening_ids = sa.select(ImportRecord.screening_id).where(ImportRecord.batch_id == batch.id)
     touched = _touched(case_ids, screening_ids)
     if touched:
         raise Conflict(
-            f"{touched} imported case(s) have been worked on since the import; close them instead"
+            f"{touched} imported case(s) have been worked on since the import; close them instead",
+            code="import_cases_worked_on",
+            worked_on=touched,
         )
     removed = int(
         db.session.scalar(

@@ -56,6 +56,7 @@ _CHAPTER_OF_PAGE = {
     "admissions.": "receiving",
     "referrals.escalations": "supervisor",
     "accounts.pending_accounts": "supervisor",
+    "imports.": "supervisor",
     "reports.": "statistician",
     "accounts.users": "admin",
     "accounts.user_detail": "admin",

@@ -75,6 +75,12 @@ NAV: list[NavEntry] = [
         Permission.HTCDS_EXPORT,
     ),
     NavEntry(
+        "imports.index",
+        _l("Importar registros"),
+        _l("Traer a Ruta los casos de un registro que su organización ya lleva."),
+        Permission.CASE_IMPORT,
+    ),
+    NavEntry(
         "accounts.pending_accounts",
         _l("Cuentas por aprobar"),
         _l("Cuentas nuevas de su organización que esperan su aprobación."),

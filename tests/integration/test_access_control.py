@@ -102,6 +102,13 @@ EXPECTED: dict[str, object] = {
     "api.export_htcds": {"supervisor"},
     "exchange.htcds_page": {"supervisor"},
     "api.export_hsds": ALL,
+    # register import: an organization's own register, by its supervisors (ADR 0022)
+    "imports.index": {"supervisor"},
+    "imports.batches": {"supervisor"},
+    "imports.batch": {"supervisor"},
+    "imports.report": {"supervisor"},
+    "imports.confirm": {"supervisor"},
+    "imports.rollback": {"supervisor"},
 }
 
 
