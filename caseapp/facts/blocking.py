@@ -56,6 +56,16 @@ def keys(
     return out
 
 
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of an integer array, as ``np.unique`` returns them.
+    NumPy 2.3+ answers plain ``np.unique`` on integers with a hash table that is tens of
+    times slower than sorting at millions of values (20 M pairs: 30 s vs 0.5 s)."""
+    if len(values) == 0:
+        return values
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
+
+
 def candidate_pairs(
     block_lists: list[bytes], limit: int = MAX_BLOCK
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -76,7 +86,7 @@ def candidate_pairs(
     starts, sizes = starts[keep], sizes[keep]
     found: list[np.ndarray] = []
     # pairs (start+a, start+b), a < b, per block, generated block-size by block-size
-    for size in np.unique(sizes).tolist():
+    for size in distinct(sizes).tolist():
         a, b = np.triu_indices(size, k=1)
         block_starts = starts[sizes == size]
         for lo in range(0, len(block_starts), max(1, _CHUNK // max(1, len(a)))):
@@ -86,6 +96,6 @@ def candidate_pairs(
             found.append(np.minimum(i, j) * len(block_lists) + np.maximum(i, j))
     if not found:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    pairs = np.unique(np.concatenate(found))
+    pairs = distinct(np.concatenate(found))
     n = len(block_lists)
     return pairs // n, pairs % n

@@ -153,3 +153,10 @@ def test_blocking_finds_the_typo_pair_without_a_shared_date():
     b = person("Alessadra", "Stanley", dob="1976-05-09")
     i, _ = blocking.candidate_pairs([a.blocks, b.blocks])
     assert len(i) == 1
+
+
+def test_distinct_is_numpy_unique() -> None:
+    rng = np.random.default_rng(3)
+    for values in (rng.integers(0, 50, 1000), rng.integers(-(2**62), 2**62, 5000), []):
+        values = np.asarray(values, dtype=np.int64)
+        assert np.array_equal(blocking.distinct(values), np.unique(values))
