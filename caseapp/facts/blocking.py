@@ -96,6 +96,9 @@ def candidate_pairs(
             found.append(np.minimum(i, j) * len(block_lists) + np.maximum(i, j))
     if not found:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    pairs = distinct(np.concatenate(found))
+    pairs = np.concatenate(found)
+    found.clear()  # the pieces go before the sort: peak memory is one copy of the pairs
+    pairs.sort()
+    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]
     n = len(block_lists)
     return pairs // n, pairs % n
