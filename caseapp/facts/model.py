@@ -286,7 +286,7 @@ def estimate_u(
 
 
 def estimate_m(
-    levels: np.ndarray, u: dict[str, list[float]], start: Model
+    levels: np.ndarray, u: dict[str, list[float]], start: Model, *, fit_m: bool = True
 ) -> tuple[dict[str, list[float]], float]:
     """m per level and λ by EM over the blocked pairs' comparison patterns.
 
@@ -320,7 +320,8 @@ def estimate_m(
             tally = np.bincount(
                 lv[present], weights=weighted[present], minlength=size
             ) + 1e-3 * np.asarray(_DEFAULT_M[name])  # never exactly zero
-            m[name] = tally / tally.sum()
+            if fit_m:
+                m[name] = tally / tally.sum()
             other = np.bincount(
                 lv[present], weights=unweighted[present], minlength=size
             ) + 1e-3 * np.asarray(_DEFAULT_U[name])
@@ -355,4 +356,25 @@ def estimate(t: Table, i: np.ndarray, j: np.ndarray, levels: np.ndarray, seed: i
     rng = np.random.default_rng(seed)
     model.u = estimate_u(t, rng)
     model.m, model.match_share = estimate_m(levels, model.u, model)
+    if degenerate(model):
+        # EM found another class than "same person" (in a register without duplicates:
+        # "same given name and age, different family name and document"): keep the
+        # hand-set m and estimate only the share of matches with it
+        model.m = default_model().m
+        model.m, model.match_share = estimate_m(levels, model.u, model, fit_m=False)
+        model.version = f"{MODEL_VERSION}-fixed-m"
     return model
+
+
+#: a field's disagreement must be evidence against a match: log2(m/u) below this
+_DISAGREEMENT_MAX_BITS = -1.0
+
+
+def degenerate(fitted: Model) -> bool:
+    """True when EM's m says that disagreeing on a name, the date of birth or the
+    document is no evidence against a match: the class it found is not the same person."""
+    for name in ("given", "family", "dob", "doc"):
+        m_last, u_last = fitted.m[name][-1], fitted.u[name][-1]
+        if u_last > 0 and math.log2(max(m_last, 1e-12) / u_last) > _DISAGREEMENT_MAX_BITS:
+            return True
+    return False
