@@ -471,10 +471,11 @@ def render_b3_runs(new_row: Sequence[str], previous: str = "") -> str:
         B3_RUNS_START,
         "## B3 runs kept (screening throughput, goal ≥ 150 req/s)",
         "",
-        "Every run of B3 (`scripts/bench.sh --only B3 --persons N` or a full run), newest "
-        "first; the commit is the code measured (`+` = with uncommitted changes). CPU per "
-        "request: all cores' busy time minus the load generator's, per acknowledged "
-        "screening (server and PostgreSQL).",
+        "Every run of B3 (`scripts/bench.sh --only B3 --persons N` or a full run), newest\n"
+        "first; the commit is the code measured (`+` = with uncommitted changes). CPU per\n"
+        "request: all cores' busy time minus the load generator's, per acknowledged\n"
+        "screening: server, PostgreSQL and anything else the machine ran meanwhile (on a\n"
+        "shared machine an upper bound; B3C measures the screening's own CPU).",
         "",
         "| " + " | ".join(_B3_RUN_HEADERS) + " |",
         "|" + "|".join("---" for _ in _B3_RUN_HEADERS) + "|",
