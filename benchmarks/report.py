@@ -19,6 +19,7 @@ analysis in `benchmarks/report.py` and run the command again.
 scripts/bench.sh                 # 1,000,000 persons, every benchmark (~25 min)
 scripts/bench.sh --quick         # 20,000 persons, short load test: a smoke run (~3 min)
 scripts/bench.sh --only B1,B3    # some benchmarks (the data is always rebuilt)
+scripts/bench.sh --only IMPORT   # register import: 100,000-row XLSX, SQLite and PostgreSQL
 ```
 
 The database is `CASEAPP_BENCH_DATABASE_URL` (default
@@ -180,7 +181,10 @@ B3C_END = "<!-- B3C:end -->"
 _RUNS_START = "<!-- B3C:runs -->"
 _RUNS_END = "<!-- B3C:runs-end -->"
 B3C_KEEP_RUNS = 16
-B3C_ANALYSIS = ""
+B3C_ANALYSIS = """\
+CPU time on this shared VM moves by ±30 % with the machine's load: compare commits with
+runs taken at the same time (docs/decisions/0026-screening-post-cost.md: what was made
+cheaper, paired before/after, where the rest of the CPU goes)."""
 B3C_GOAL = 150.0  # B3's goal, requests per second
 
 B3C_HEADERS = [
