@@ -19,6 +19,7 @@ analysis in `benchmarks/report.py` and run the command again.
 scripts/bench.sh                 # 1,000,000 persons, every benchmark (~25 min)
 scripts/bench.sh --quick         # 20,000 persons, short load test: a smoke run (~3 min)
 scripts/bench.sh --only B1,B3    # some benchmarks (the data is always rebuilt)
+scripts/bench.sh --only IMPORT   # register import: 100,000-row XLSX, SQLite and PostgreSQL
 ```
 
 The database is `CASEAPP_BENCH_DATABASE_URL` (default
@@ -186,7 +187,10 @@ B3C_END = "<!-- B3C:end -->"
 _RUNS_START = "<!-- B3C:runs -->"
 _RUNS_END = "<!-- B3C:runs-end -->"
 B3C_KEEP_RUNS = 16
-B3C_ANALYSIS = ""
+B3C_ANALYSIS = """\
+CPU time on this shared VM moves by ±30 % with the machine's load: compare commits with
+runs taken at the same time (docs/decisions/0026-screening-post-cost.md: what was made
+cheaper, paired before/after, where the rest of the CPU goes)."""
 B3C_GOAL = 150.0  # B3's goal, requests per second
 
 B3C_HEADERS = [
@@ -441,3 +445,71 @@ def replace_section(doc: str, heading: str, section: str) -> str:
         bounds = (method[0], method[0])
     start, end = bounds
     return (doc[:start] + body + doc[end:]).rstrip() + "\n"
+
+
+# -- B3: every run's headline kept (a B3-only run leaves the rest of the file as it was) ---
+
+B3_RUNS_START = "<!-- B3:runs (each run of B3 adds a row here; earlier rows are kept) -->"
+B3_RUNS_END = "<!-- B3:runs-end -->"
+B3_KEEP_RUNS = 16
+_B3_RUN_HEADERS = [
+    "date (UTC)",
+    "commit",
+    "data",
+    "load (1 min) start → end",
+    "gunicorn",
+    "req/s (median; runs)",
+    "p95 latency",
+    "CPU / request",
+    "errors / lost",
+]
+
+
+def b3_runs(doc: str) -> list[str]:
+    """The kept rows of a document's B3 runs table."""
+    start, end = doc.find(B3_RUNS_START), doc.find(B3_RUNS_END)
+    if start < 0 or end < start:
+        return []
+    body = doc[start + len(B3_RUNS_START) : end].strip().splitlines()
+    return [line for line in body if line.startswith("| ") and not line.startswith("| date")]
+
+
+def render_b3_runs(new_row: Sequence[str], previous: str = "") -> str:
+    """The B3 runs section: this run's row first, then the previous document's."""
+    kept = [_md_row(new_row), *b3_runs(previous)][:B3_KEEP_RUNS]
+    lines = [
+        B3_RUNS_START,
+        "## B3 runs kept (screening throughput, goal ≥ 150 req/s)",
+        "",
+        "Every run of B3 (`scripts/bench.sh --only B3 --persons N` or a full run), newest\n"
+        "first; the commit is the code measured (`+` = with uncommitted changes). CPU per\n"
+        "request: all cores' busy time minus the load generator's, per acknowledged\n"
+        "screening: server, PostgreSQL and anything else the machine ran meanwhile (on a\n"
+        "shared machine an upper bound; B3C measures the screening's own CPU).",
+        "",
+        "| " + " | ".join(_B3_RUN_HEADERS) + " |",
+        "|" + "|".join("---" for _ in _B3_RUN_HEADERS) + "|",
+        *kept,
+        B3_RUNS_END,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def b3_runs_section(doc: str) -> str:
+    start, end = doc.find(B3_RUNS_START), doc.find(B3_RUNS_END)
+    if start < 0 or end < start:
+        return ""
+    return doc[start : end + len(B3_RUNS_END)] + "\n"
+
+
+def splice_b3_runs(doc: str, section: str) -> str:
+    """``doc`` with its B3 runs section replaced by ``section`` (placed before B3C's
+    section, else before the method, when it had none)."""
+    old = b3_runs_section(doc)
+    if old:
+        return doc.replace(old, section)
+    for anchor in (B3C_START, "## How each benchmark measures"):
+        at = doc.find(anchor)
+        if at >= 0:
+            return doc[:at] + section + "\n" + doc[at:]
+    return doc.rstrip() + "\n\n" + section

@@ -34,8 +34,10 @@ from benchmarks.stats import (
     text_table,
 )
 
-ALL = ("B5", "B1", "B2", "B4", "B3", "B3C", "B6")
+ALL = ("B5", "B1", "B2", "B4", "B3", "B3C", "B6", "IMPORT")
 DATABASE_BENCHMARKS = ("B5", "B1", "B2", "B4", "B3", "B3C")
+#: runs of only these leave the main table (another run's) as it was
+PARTIAL = {"B3", "B3C", "B6", "IMPORT"}
 QUICK_PERSONS = 20_000
 B3C_PERSONS = 20_000  # B3C alone: its data size unless --persons says otherwise
 B4_TARGET = 100_000
@@ -66,6 +68,8 @@ class Plan:
     b6_ruta_threshold: float | None = None
     b6_workdir: str | None = None
     b3c_seed: int = 1
+    b3c_profile: str | None = None
+    import_rows: int = 100_000
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Plan:
@@ -83,7 +87,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
     p.add_argument(
         "--only",
         default="",
-        help="comma list of B1..B5, B3C, B6 (default: all); B3C alone runs at 20,000 persons",
+        help="comma list of B1..B5, B3C, B6, IMPORT (default: all); B3C alone runs at "
+        "20,000 persons",
     )
     p.add_argument(
         "--quick",
@@ -124,6 +129,18 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
         type=int,
         default=1,
         help="B3C payload seed (another seed on --reuse-data: new people, not matches)",
+    )
+    p.add_argument(
+        "--b3c-profile",
+        default=None,
+        help="B3C under cProfile: write the .pstats file here (its figures are then not "
+        "representative: write them to another --output)",
+    )
+    p.add_argument(
+        "--import-rows",
+        type=int,
+        default=None,
+        help="IMPORT: rows of the police-register XLSX (default 100,000; 20,000 with --quick)",
     )
     p.add_argument(
         "--reuse-data",
@@ -172,6 +189,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
         b6_ruta_threshold=a.b6_ruta_threshold,
         b6_workdir=a.b6_workdir,
         b3c_seed=a.b3c_seed,
+        b3c_profile=a.b3c_profile,
+        import_rows=a.import_rows or (20_000 if q else 100_000),
     )
 
 
@@ -187,6 +206,7 @@ class Context:
     details: dict[str, list[str]] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
     b3c: dict[str, Any] = field(default_factory=dict)  # path → b3_cost.Round list
+    b3: dict[str, Any] = field(default_factory=dict)  # B3's headline, for its runs table
     app: Any = None
     synth_link: float | None = None  # seconds of synth's relink_all from scratch (B5)
 
@@ -500,6 +520,18 @@ def bench_b3(ctx: Context, screener_token: str) -> None:
             f"keep-alive resends {r.retries}.",
         )
     ctx.detail("B3", f"Chosen: gunicorn {chosen.label}.")
+    cpu = [cpu_ms(r) for r in runs]
+    ctx.b3 = {
+        "config": chosen.label,
+        "tps": tps,
+        "p95": p95,
+        "cpu_ms": summarize(cpu).median if cpu else float("nan"),
+        "errors": errors,
+        "lost": len(missing),
+        "acknowledged": len(acked),
+        "clients": plan.b3_clients,
+        "seconds": plan.b3_seconds,
+    }
 
 
 def bench_b3c(ctx: Context, screener: Any) -> None:
@@ -510,6 +542,12 @@ def bench_b3c(ctx: Context, screener: Any) -> None:
         f"B3C cost of one screening ({plan.b3c_rounds} rounds × {plan.b3c_requests} "
         f"per path, in process)"
     )
+    profiler = None
+    if plan.b3c_profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     ctx.b3c = b3_cost.run(
         ctx.app,
         screener.token,
@@ -520,6 +558,10 @@ def bench_b3c(ctx: Context, screener: Any) -> None:
         log=log,
         seed=plan.b3c_seed,
     )
+    if profiler is not None and plan.b3c_profile:
+        profiler.disable()
+        profiler.dump_stats(plan.b3c_profile)
+        log(f"  cProfile of B3C written to {plan.b3c_profile}")
 
 
 def git_commit() -> str:
@@ -590,6 +632,29 @@ def bench_b6(plan: Plan) -> tuple[str, str, list[str]]:
     return section, text_table(b6_linkage.HEADERS, cells), missed
 
 
+def bench_import(plan: Plan) -> None:
+    """The register import (benchmarks/imports.py: its own SQLite file and PostgreSQL
+    database ``ruta_bench_import``); it rewrites its own section of the results file."""
+    from benchmarks import imports
+
+    log(f"IMPORT register import: {plan.import_rows:,} rows (benchmarks/imports.py)")
+    imports.main(["--rows", str(plan.import_rows), "--output", plan.output])
+
+
+def keep_other_sections(doc: str, previous: str) -> str:
+    """The sections other commands write (register import, HTCDS round trip), carried over
+    from the previous document when a full run rewrites it."""
+    from benchmarks import imports
+
+    kept = imports.extract_section(previous)
+    if kept and not imports.extract_section(doc):
+        doc = imports.replace_section(doc, kept.rstrip() + "\n")
+    htcds = report.extract_section(previous, "## HTCDS round trip")
+    if htcds and report.extract_section(doc, "## HTCDS round trip") is None:
+        doc = doc.rstrip() + "\n\n" + htcds
+    return doc
+
+
 def write_b6_only(output: str, section: str) -> None:
     """Replace (or add) the B6 section of the results file, leaving the rest as it was."""
     from pathlib import Path
@@ -604,13 +669,16 @@ def write_b6_only(output: str, section: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     plan = parse_args(argv)
-    if not any(b in DATABASE_BENCHMARKS for b in plan.only):  # B6 alone: no database
-        section, table, b6_missed = bench_b6(plan)
-        print(table)
-        write_b6_only(plan.output, section)
-        log(f"wrote the B6 section of {plan.output}")
-        if b6_missed:
-            log("goals missed: " + "; ".join(f"B6 {m}" for m in b6_missed))
+    if not any(b in DATABASE_BENCHMARKS for b in plan.only):  # B6, IMPORT: no bench database
+        if "B6" in plan.only:
+            section, table, b6_missed = bench_b6(plan)
+            print(table)
+            write_b6_only(plan.output, section)
+            log(f"wrote the B6 section of {plan.output}")
+            if b6_missed:
+                log("goals missed: " + "; ".join(f"B6 {m}" for m in b6_missed))
+        if "IMPORT" in plan.only:
+            bench_import(plan)
         return 0
     url = os.environ.get("CASEAPP_BENCH_DATABASE_URL", "").strip() or DEFAULT_URL
     check_bench_url(url)
@@ -696,8 +764,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             analysis=report.B3C_ANALYSIS,
         )
         print(section)
-    if plan.only == ("B3C",):  # the rest of the document is another run's: kept
-        doc = report.splice_b3c(previous or report.INTRO, section)
+    b3_runs = report.b3_runs_section(previous)
+    if ctx.b3:
+        b3 = ctx.b3
+        tps = summarize(b3["tps"])
+        b3_runs = report.render_b3_runs(
+            [
+                f"{started:%Y-%m-%d %H:%M}",
+                git_commit(),
+                f"{fmt_count(ctx.sizes.get('persons', 0))} persons; {b3['clients']} clients "
+                f"× {b3['seconds']:.0f} s",
+                f"{load_start[0]:.2f} → {load_end[0]:.2f}",
+                b3["config"],
+                f"{tps.median:.0f} ({', '.join(f'{t:.0f}' for t in b3['tps'])})",
+                f"{b3['p95']:.0f} ms",
+                f"{b3['cpu_ms']:.0f} ms",
+                f"{b3['errors']} / {b3['lost']} of {b3['acknowledged']:,}",
+            ],
+            previous,
+        )
+        print(b3_runs)
+    if set(plan.only) <= PARTIAL:  # the rest of the document is another run's: kept
+        doc = previous or report.INTRO
+        if section:
+            doc = report.splice_b3c(doc, section)
+        if b3_runs:
+            doc = report.splice_b3_runs(doc, b3_runs)
     else:
         doc = report.render(
             plan=plan,
@@ -714,6 +806,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if section:
             doc = report.splice_b3c(doc, section)
+        if b3_runs:
+            doc = report.splice_b3_runs(doc, b3_runs)
+        doc = keep_other_sections(doc, previous)
     b6_section = b6_section or report.extract_section(previous, report.B6_HEADING)
     if b6_section:  # this run's, or the previous run's kept
         doc = report.replace_section(doc, report.B6_HEADING, b6_section)
@@ -726,6 +821,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         db.engine.dispose()
     missed = [f"{r.bench} {r.what}" for r in ctx.results if r.met is False]
     missed += [f"B6 {m}" for m in b6_missed]
+    if "IMPORT" in plan.only:  # its own databases; writes its own section
+        bench_import(plan)
     if missed:
         log("goals missed: " + "; ".join(missed))
     return 0

@@ -131,19 +131,36 @@ def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
     return rng.choices([v for v, _ in weighted], [w for _, w in weighted])[0]
 
 
-def police_rows(n: int, seed: int = 17, bad: float = 0.0) -> Iterator[list[Any]]:
+def police_rows(
+    n: int, seed: int = 17, bad: float = 0.0, *, wide_names: bool = False
+) -> Iterator[list[Any]]:
     """Rows of a police register (the police-register profile's columns); ``bad`` is the
-    share of rows given one mistake (unknown code, future date, bad age, missing id)."""
+    share of rows given one mistake (unknown code, future date, bad age, missing id).
+    ``wide_names``: names from devtools/synth's pools (Zipf-weighted frequent Peruvian and
+    Venezuelan names plus an invented long tail) instead of the few names above, so that a
+    large file has as many different people as a real register would."""
     rng = random.Random(seed)  # noqa: S311 (synthetic data, not secrets)
+    pools = None
+    if wide_names:
+        from devtools.synth.names import name_pools
+
+        pools = name_pools()
     start = date(2017, 1, 1)
     span = (date(2025, 12, 31) - start).days
     for i in range(1, n + 1):
         female = rng.random() < 0.8
         venezuelan = rng.random() < 0.15
-        given = rng.choice(FEMALE if female else MALE)
-        if rng.random() < 0.3:
-            given += " " + rng.choice(FEMALE if female else MALE)
-        family = f"{rng.choice(VE_SURNAMES if venezuelan else SURNAMES)} {rng.choice(SURNAMES)}"
+        if pools is not None:
+            pool = pools["VE" if venezuelan else "PE"]
+            given = pool.given(rng, female)
+            if rng.random() < 0.3:
+                given += " " + pool.given(rng, female)
+            family = f"{pool.surname(rng)} {pool.surname(rng)}"
+        else:
+            given = rng.choice(FEMALE if female else MALE)
+            if rng.random() < 0.3:
+                given += " " + rng.choice(FEMALE if female else MALE)
+            family = f"{rng.choice(VE_SURNAMES if venezuelan else SURNAMES)} {rng.choice(SURNAMES)}"
         registered = start + timedelta(days=rng.randrange(span))
         age = max(0, min(80, int(rng.gauss(21, 7))))
         with_dob = rng.random() < 0.5
@@ -193,14 +210,16 @@ def police_rows(n: int, seed: int = 17, bad: float = 0.0) -> Iterator[list[Any]]
         yield row
 
 
-def write_police_xlsx(path: Path, n: int, seed: int = 17, bad: float = 0.0) -> None:
+def write_police_xlsx(
+    path: Path, n: int, seed: int = 17, bad: float = 0.0, *, wide_names: bool = False
+) -> None:
     """A police-register workbook, written streaming (write-only) so 100,000 rows fit."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Victimas")
     sheet.append(POLICE_HEADER)
-    for row in police_rows(n, seed, bad):
+    for row in police_rows(n, seed, bad, wide_names=wide_names):
         sheet.append(row)
     notice = book.create_sheet("LEAME")
     notice.append([NOTICE])
@@ -350,10 +369,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--bad", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--wide-names", action="store_true", help="synth's name pools")
     args = parser.parse_args()
     if args.police_rows:
         out = args.out or Path(f"police-{args.police_rows}.xlsx")
-        write_police_xlsx(out, args.police_rows, args.seed, args.bad)
+        write_police_xlsx(out, args.police_rows, args.seed, args.bad, wide_names=args.wide_names)
         print(out)
         return
     for path in write_samples():

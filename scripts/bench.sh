@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Benchmarks at national scale (docs/performance.md): builds a synthetic PostgreSQL
 # database (CASEAPP_BENCH_DATABASE_URL, default ruta_bench on 127.0.0.1; dropped and
-# recreated), runs B1–B6, prints the table and writes docs/performance.md.
+# recreated), runs B1–B6, B3C and IMPORT, prints the table and writes docs/performance.md.
 #   scripts/bench.sh [--persons N] [--only B1,B3] [--quick]
 # B6 (linkage quality against Splink on FEBRL and synth) needs no database; alone
 # (--only B6) it rewrites only its own section. Its dependencies are the `bench` extra.
+# Register import (issue 17; its own SQLite file and PostgreSQL database ruta_bench_import,
+# docs/performance.md "Register import"): a synthetic police-register XLSX, dry run, real
+# run and re-import:
+#   scripts/bench.sh --only IMPORT [--import-rows 100000]
+#   (or .venv/bin/python -m benchmarks.imports --rows 100000 [--database-url URL])
 # HTCDS round trip (issue 17; its own databases ruta_exchange and ruta_exchange_rt):
 #   scripts/bench.sh --only HTCDS [--persons 720] [--sqlite]
 # Fault injection (not run here; starts its own private PostgreSQL, restarts it under load;

@@ -36,6 +36,7 @@ MODULES = (
     "b5_synth",
     "b6_linkage",
     "b6_splink",
+    "imports",
     "loadgen",
     "payloads",
     "machine",
@@ -221,3 +222,71 @@ def test_b3c_section_replaces_itself_and_keeps_earlier_runs():
     runs = bench_report.b3c_runs(second)
     assert len(runs) == 2 and "| 4.0 |" in runs[0] and "| 20.0 |" in runs[1]
     assert "333 req/s | yes |" in second
+
+
+def test_b3_runs_and_import_sections_keep_the_rest_of_the_document():
+    from datetime import UTC, datetime
+
+    from benchmarks import imports
+
+    doc = "# Performance\n\n## Results\n\nmain\n\n## How each benchmark measures\n\n- B1\n"
+    row = ["2026-12-05 21:00", "abc1234", "20,000 persons", "1.00 → 2.00", "sync -w 5"]
+    first = bench_report.splice_b3_runs(doc, bench_report.render_b3_runs([*row, "40 (40)"]))
+    second_section = bench_report.render_b3_runs([*row, "90 (90)"], first)
+    second = bench_report.splice_b3_runs(first, second_section)
+    assert second.count("## B3 runs kept") == 1 and "main" in second
+    runs = bench_report.b3_runs(second)
+    assert len(runs) == 2 and "90 (90)" in runs[0] and "40 (40)" in runs[1]
+    assert second.index("## B3 runs") < second.index("## How each benchmark measures")
+
+    backend = imports.Backend("sqlite", "sqlite://")
+    step = {
+        "step": "real",
+        "wall": 50.0,
+        "cpu": 40.0,
+        "db_cpu": None,
+        "rss_mb": 300.0,
+        "rss_before_mb": 120.0,
+        "rows": 10,
+        "created": 10,
+        "existing": 0,
+        "problems": 0,
+        "screenings_new": 10,
+        "persons": 9,
+        "relink": {"wall": 2.0, "cpu": 1.5, "db_cpu": 0.0},
+    }
+    again = {
+        **step,
+        "step": "again",
+        "wall": 70.0,
+        "created": 0,
+        "existing": 10,
+        "screenings_new": 0,
+        "relink": None,
+    }
+    backend.steps = [step, again]
+
+    def section(notes: str = "") -> str:
+        return imports.render(
+            [backend],
+            {"rows": 10, "file_mb": 0.1},
+            started=datetime(2026, 12, 5, 21, 0, tzinfo=UTC),
+            commit="abc1234",
+            command="python -m benchmarks.imports --rows 10",
+            load_start=(1.0, 1.0, 1.0),
+            load_end=(2.0, 2.0, 2.0),
+            notes=notes,
+        )
+
+    with_import = imports.replace_section(second, section())
+    assert (
+        "| sqlite | real run | 50.0 | 40.0 | — | 300 MB | 10 | 10 | 0 | 2.0 s wall" in with_import
+    )
+    assert "| sqlite | re-import | 70.0 |" in with_import and "| **no** |" in with_import
+    notes = f"{imports.NOTES_START}\nwhere the time goes\n{imports.NOTES_END}"
+    kept = imports.replace_section(
+        with_import,
+        section(imports._kept_notes(imports.replace_section(with_import, section(notes)))),
+    )
+    assert kept.count(imports.HEADING) == 1 and "where the time goes" in kept
+    assert bench_report.b3_runs(kept) == runs and "main" in kept
