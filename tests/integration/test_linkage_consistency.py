@@ -114,8 +114,11 @@ def test_incremental_linking_uses_a_new_model_as_soon_as_it_is_stored(app, db_tx
     store(12.5, 0.25)
     fitted, model_id, limit = facts._model_for_linking()
     assert (fitted.match_share, limit) == (0.25, 12.5) and model_id is not None
-    fitted.frequencies = {"given": {1: 2}}  # a caller's frequencies stay its own
-    assert facts._model_for_linking()[0].frequencies == {}
+    assert fitted.frequencies == {"given": {}, "family": {}}  # none stored with it
+    fitted.m["given"] = [1.0]  # a caller's copy does not change the cached model
+    fitted.frequencies = {"given": {1: 2}}
+    again = facts._model_for_linking()[0]
+    assert again.frequencies == {"given": {}, "family": {}} and len(again.m["given"]) > 1
     store(17.0, 0.5)
     fitted, newer, limit = facts._model_for_linking()
     assert (fitted.match_share, limit, newer > model_id) == (0.5, 17.0, True)
