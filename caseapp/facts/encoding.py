@@ -27,17 +27,10 @@ import functools
 import hashlib
 import hmac
 import struct
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from caseapp.facts.linkage import (
-    _APOSTROPHES,
-    _ASCII_SEPARATORS,
-    _FOLD,
-    PARTICLES,
-    normalize_document,
-)
+from caseapp.facts.linkage import name_parts, normalize_document
 
 ENCODING_VERSION = "e2"
 BLOOM_BITS = 512
@@ -46,7 +39,6 @@ BLOOM_HASHES = 4
 DOB_CODES = 10  # exact, swapped, eight masked digits
 DOC_MASKS = 16  # positions of a document number that get a masked code
 SEXES = frozenset({"F", "M", "intersex"})
-_DROP_APOSTROPHES = str.maketrans(dict.fromkeys(_APOSTROPHES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,21 +56,6 @@ class LinkKeys:
     given_value: int | None
     family_value: int | None
     blocks: bytes  # 8 bytes per blocking key
-
-
-def name_parts(text: str | None) -> list[str]:
-    """Upper-case parts of one name field, accents, punctuation and particles removed,
-    in their order, repeats kept."""
-    text = (text or "").translate(_DROP_APOSTROPHES).upper()
-    if text.isascii():
-        cleaned = text.translate(_ASCII_SEPARATORS)
-    else:
-        decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD))
-        cleaned = "".join(
-            ch if ch.isalnum() else " " for ch in decomposed if not unicodedata.combining(ch)
-        )
-    parts = cleaned.upper().translate(_FOLD).split()
-    return [p for p in parts if p not in PARTICLES] or parts
 
 
 # Spanish-aware consonant classes for a short phonetic code (blocking only): B/V/P,

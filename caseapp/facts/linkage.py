@@ -77,8 +77,13 @@ def normalize_name(given_names: str | None, family_names: str | None) -> str:
     names swapped, or the two surnames in the other order). If a name is made only of
     particles ("De La"), they are kept rather than returning nothing.
     """
-    text = f"{given_names or ''} {family_names or ''}"
-    text = text.translate(_DROP_APOSTROPHES).upper()  # O'Neill -> ONEILL
+    return " ".join(sorted(name_parts(f"{given_names or ''} {family_names or ''}")))
+
+
+def name_parts(text: str | None) -> list[str]:
+    """Upper-case parts of one name field, accents, punctuation and particles removed,
+    in their order, repeats kept."""
+    text = (text or "").translate(_DROP_APOSTROPHES).upper()  # O'Neill -> ONEILL
     if text.isascii():  # NFKD changes nothing and there are no combining marks
         cleaned = text.translate(_ASCII_SEPARATORS)
     else:
@@ -87,8 +92,7 @@ def normalize_name(given_names: str | None, family_names: str | None) -> str:
             ch if ch.isalnum() else " " for ch in decomposed if not unicodedata.combining(ch)
         )
     parts = cleaned.upper().translate(_FOLD).split()
-    kept = [p for p in parts if p not in PARTICLES] or parts
-    return " ".join(sorted(kept))
+    return [p for p in parts if p not in PARTICLES] or parts
 
 
 def normalize_document(doc_type: str | None, number: str | None) -> str | None:
