@@ -87,6 +87,23 @@ class LinkageRecord(db.Model):  # type: ignore[name-defined]
     blocks: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
 
 
+#: the keyed encoding columns of ``linkage_records`` (``encoding.LinkKeys``' fields), besides
+#: ``screening_id`` and ``key_id``
+KEY_COLUMNS = (
+    "sex",
+    "birth_year",
+    "dated",
+    "dob",
+    "doc_type",
+    "doc",
+    "given",
+    "family",
+    "given_value",
+    "family_value",
+    "blocks",
+)
+
+
 class LinkageBlock(db.Model):  # type: ignore[name-defined]
     """One keyed blocking key of a screening: a new screening finds its candidates here."""
 

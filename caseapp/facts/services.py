@@ -25,6 +25,7 @@ from caseapp.core.time import LIMA
 from caseapp.extensions import db
 from caseapp.facts import blocking, cluster, encoding, model, probabilistic, table
 from caseapp.facts.models import (
+    KEY_COLUMNS,
     LinkageBlock,
     LinkageFrequency,
     LinkageModel,
@@ -41,19 +42,6 @@ _COLLAPSED = {
     "trans_masculine": "trans_or_non_conforming",
     "non_conforming": "trans_or_non_conforming",
 }
-_KEY_COLUMNS = (
-    "sex",
-    "birth_year",
-    "dated",
-    "dob",
-    "doc_type",
-    "doc",
-    "given",
-    "family",
-    "given_value",
-    "family_value",
-    "blocks",
-)
 
 
 def collapsed_gender(person: Person) -> str:
@@ -104,7 +92,7 @@ def encode(screening: Screening, index_key: bytes | None = None) -> encoding.Lin
 
 def linkage_values(keys: encoding.LinkKeys, key_id: str) -> dict[str, Any]:
     """The ``linkage_records`` columns of an encoding."""
-    values = {c: getattr(keys, c) for c in _KEY_COLUMNS}
+    values = {c: getattr(keys, c) for c in KEY_COLUMNS}
     values["key_id"] = key_id
     return values
 
@@ -292,9 +280,9 @@ def _model_for_linking() -> tuple[model.Model, int | None, float]:
 
 
 def keys_from(values: Any) -> encoding.LinkKeys:
-    """``LinkKeys`` from stored columns (a row or a mapping of ``_KEY_COLUMNS``)."""
+    """``LinkKeys`` from stored columns (a row or a mapping of ``KEY_COLUMNS``)."""
     get = values.get if isinstance(values, dict) else lambda c: getattr(values, c)
-    kw: dict[str, Any] = {c: get(c) for c in _KEY_COLUMNS}
+    kw: dict[str, Any] = {c: get(c) for c in KEY_COLUMNS}
     kw["dated"] = bool(kw["dated"])
     kw["blocks"] = kw["blocks"] or b""
     return encoding.LinkKeys(**kw)
@@ -438,7 +426,7 @@ def _keep_purged_links(
 def relink_all(batch: int = 50_000) -> tuple[int, int]:
     """Re-estimate the model on every stored encoding, store it with its quality
     figures, and recompute every person; return (screenings, persons)."""
-    columns = [getattr(LinkageRecord, c) for c in _KEY_COLUMNS]
+    columns = [getattr(LinkageRecord, c) for c in KEY_COLUMNS]
     rows = db.session.execute(
         sa.select(ScreeningFact.screening_id, ScreeningFact.person_id, *columns).outerjoin(
             LinkageRecord, LinkageRecord.screening_id == ScreeningFact.screening_id
@@ -449,7 +437,7 @@ def relink_all(batch: int = 50_000) -> tuple[int, int]:
     keyless = {r[0] for r in rows if all(v is None for v in r[2:])}
     linked_ids = [r[0] for r in rows if r[0] not in keyless]
     keys = [
-        keys_from(dict(zip(_KEY_COLUMNS, r[2:], strict=True))) for r in rows if r[0] not in keyless
+        keys_from(dict(zip(KEY_COLUMNS, r[2:], strict=True))) for r in rows if r[0] not in keyless
     ]
     result = probabilistic.link(keys, probability=match_probability(), floor=threshold())
     limit = result.threshold

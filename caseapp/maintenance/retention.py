@@ -41,6 +41,7 @@ from caseapp.core.errors import Conflict, Forbidden, NotFound
 from caseapp.core.idempotency import IdempotencyRecord
 from caseapp.core.security import Permission, has_permission
 from caseapp.extensions import db
+from caseapp.facts.models import KEY_COLUMNS
 from caseapp.maintenance.keys import encrypted_columns
 from caseapp.referrals.models import Consent, Referral, ReferralEvent
 from caseapp.screening.models import Case, Screening
@@ -50,20 +51,7 @@ IDEMPOTENCY_KEEP = timedelta(hours=24)
 #: personal columns that are not encrypted: keyed hashes that re-identify or re-link
 PSEUDONYM_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "persons": ("name_index", "document_index"),
-    "linkage_records": (
-        "key_id",
-        "sex",
-        "birth_year",
-        "dated",
-        "dob",
-        "doc_type",
-        "doc",
-        "given",
-        "family",
-        "given_value",
-        "family_value",
-        "blocks",
-    ),
+    "linkage_records": ("key_id", *KEY_COLUMNS),
 }
 #: tables whose rows are keyed pseudonyms only: a purge deletes the case's rows
 PSEUDONYM_ROWS = ("linkage_blocks",)

@@ -20,6 +20,7 @@ from caseapp.core.time import LIMA
 from caseapp.facts import encoding, linkage
 from caseapp.facts import services as report_facts
 from caseapp.facts.models import (
+    KEY_COLUMNS,
     LinkageBlock,
     LinkageRecord,
     ScreeningFact,
@@ -247,21 +248,7 @@ FACT_COLUMNS = (
     "person_id",
 )
 PURPOSE_COLUMNS = ("screening_id", "purpose")
-LINK_COLUMNS = (
-    "screening_id",
-    "key_id",
-    "sex",
-    "birth_year",
-    "dated",
-    "dob",
-    "doc_type",
-    "doc",
-    "given",
-    "family",
-    "given_value",
-    "family_value",
-    "blocks",
-)
+LINK_COLUMNS = ("screening_id", "key_id", *KEY_COLUMNS)
 BLOCK_COLUMNS = ("block", "screening_id")
 TABLES: tuple[tuple[sa.Table, tuple[str, ...]], ...] = (
     (cast(sa.Table, Case.__table__), CASE_COLUMNS),
