@@ -41,19 +41,9 @@ from typing import Any
 
 from benchmarks import b6_splink  # its module level imports no Splink
 from benchmarks.env import PROJECT_ROOT
+from caseapp.facts.probabilistic import COLUMNS  # what `flask linkage evaluate` reads
 from devtools.synth.quality import pairwise_quality
 
-COLUMNS = (
-    "record_id",
-    "person_id",
-    "given_names",
-    "family_names",
-    "sex",
-    "date_of_birth",
-    "birth_year",
-    "document_type",
-    "document_number",
-)
 RUTA_COMMAND = ("flask", "--app", "caseapp", "linkage", "evaluate")
 TIMEOUT = 4 * 3600
 

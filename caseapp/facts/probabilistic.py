@@ -9,7 +9,8 @@ import csv
 import io
 import secrets
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -171,20 +172,25 @@ def encode_rows(rows: Iterable[Row], index_key: bytes) -> list[LinkKeys]:
     ]
 
 
-def pairwise_quality(truth: Sequence[Any], predicted: Sequence[Any]) -> dict[str, float]:
-    """Pairwise precision, recall and F1 from the contingency counts."""
+def pair_counts(truth: Sequence[Any], predicted: Sequence[Any]) -> tuple[int, int, int]:
+    """(true, linked, correct) pairs of records, from the clusters' contingency counts:
+    summing n(n-1)/2 over the clusters counts the pairs without enumerating them."""
+    if len(truth) != len(predicted):
+        raise ValueError("truth and prediction must have one entry per record")
 
-    def pairs(counts: Mapping[Any, int]) -> int:
+    def pairs(counts: Counter[Any]) -> int:
         return sum(c * (c - 1) // 2 for c in counts.values())
 
-    joint: dict[tuple[Any, Any], int] = {}
-    by_truth: dict[Any, int] = {}
-    by_pred: dict[Any, int] = {}
-    for t, p in zip(truth, predicted, strict=True):
-        joint[(t, p)] = joint.get((t, p), 0) + 1
-        by_truth[t] = by_truth.get(t, 0) + 1
-        by_pred[p] = by_pred.get(p, 0) + 1
-    tp, true_pairs, pred_pairs = pairs(joint), pairs(by_truth), pairs(by_pred)
+    return (
+        pairs(Counter(truth)),
+        pairs(Counter(predicted)),
+        pairs(Counter(zip(truth, predicted, strict=True))),
+    )
+
+
+def pairwise_quality(truth: Sequence[Any], predicted: Sequence[Any]) -> dict[str, float]:
+    """Pairwise precision, recall and F1 from the contingency counts."""
+    true_pairs, pred_pairs, tp = pair_counts(truth, predicted)
     precision = tp / pred_pairs if pred_pairs else 1.0
     recall = tp / true_pairs if true_pairs else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0

@@ -25,19 +25,9 @@ from pathlib import Path
 from typing import IO
 
 from caseapp.core.time import LIMA
+from caseapp.facts.probabilistic import COLUMNS  # what `flask linkage evaluate` reads
 from devtools.synth.population import Directory, OrgRef, Population, Registration
 
-COLUMNS = (
-    "record_id",
-    "person_id",
-    "given_names",
-    "family_names",
-    "sex",
-    "date_of_birth",
-    "birth_year",
-    "document_type",
-    "document_number",
-)
 DIRECTORY_FILE = (
     Path(__file__).resolve().parents[2] / "caseapp" / "directory" / "data" / "directory.csv"
 )

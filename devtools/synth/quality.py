@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from caseapp.facts.probabilistic import pair_counts
 
 # --- Evaluation ------------------------------------------------------------------------------
 
@@ -41,14 +42,4 @@ def pairwise_quality(truth: Sequence[Any], predicted: Sequence[Any]) -> LinkageQ
     have the same true cluster; summing n(n-1)/2 over the clusters and over the
     (true, predicted) cells counts the pairs without enumerating them.
     """
-    if len(truth) != len(predicted):
-        raise ValueError("truth and prediction must have one entry per record")
-
-    def pairs(counter: Counter[Any]) -> int:
-        return sum(n * (n - 1) // 2 for n in counter.values())
-
-    return LinkageQuality(
-        true_pairs=pairs(Counter(truth)),
-        linked_pairs=pairs(Counter(predicted)),
-        correct_pairs=pairs(Counter(zip(truth, predicted, strict=True))),
-    )
+    return LinkageQuality(*pair_counts(truth, predicted))
