@@ -109,9 +109,12 @@ def cluster(
     weight: np.ndarray,
     threshold: float,
     same_document: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cluster number (the smallest record index of its cluster) per record;
-    ``same_document`` marks the pairs with the same document (merged first)."""
+    ``same_document`` marks the pairs with the same document (merged first); ``groups``
+    (a label per record) starts the records of one label as one cluster, their dates
+    one class (the persons already linked, when new records are linked to them)."""
     parent = np.arange(t.n)
     evidence: dict[int, Evidence] = {}
 
@@ -132,6 +135,13 @@ def cluster(
         parent[child] = root
         merge_into(evidence[root], evidence.pop(child), one_class=forced)
 
+    if groups is not None and len(groups):
+        order = np.argsort(groups, kind="stable")
+        for a, b in zip(order[:-1].tolist(), order[1:].tolist(), strict=True):
+            if groups[a] == groups[b]:
+                ra, rb = find(a), find(b)
+                if ra != rb:
+                    join(ra, rb, forced=True)
     if same_document is not None:
         for a, b in zip(i[same_document].tolist(), j[same_document].tolist(), strict=True):
             ra, rb = find(a), find(b)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import struct
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -359,6 +361,122 @@ def link_one(fact: ScreeningFact, keys: encoding.LinkKeys | None = None) -> int:
     return fact.person_id
 
 
+#: ids per ``IN (…)`` list of a bulk query (SQLite allows 32,766 parameters)
+_IN_CHUNK = 5000
+
+
+def _chunks(values: Sequence[int]) -> Iterator[list[int]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield list(values[start : start + _IN_CHUNK])
+
+
+def refit_due(model_records: int | None, estimated: bool, records_now: int) -> bool:
+    """Whether new records should re-estimate the model (a full relink) rather than be
+    linked with the stored one: no model yet, a default model and enough records now
+    to estimate one, or the records at least doubled since the estimate (ADR 0027)."""
+    if model_records is None:
+        return True
+    if not estimated:
+        return records_now >= model.MIN_RECORDS_TO_ESTIMATE
+    return records_now >= 2 * model_records
+
+
+def link_new(screening_ids: Sequence[int]) -> str:
+    """Link many new screenings (a register import): a full relink when the model is due
+    for a new estimate (``refit_due``), else ``link_batch``; which one ran."""
+    if not screening_ids:
+        return "none"
+    _, row = current_model()
+    records_now = db.session.scalar(sa.select(sa.func.count()).select_from(LinkageRecord)) or 0
+    estimated = row is not None and not str(row.version).endswith("-default")
+    if refit_due(row.records if row is not None else None, estimated, records_now):
+        relink_all()
+        return "relink"
+    link_batch(screening_ids)
+    return "incremental"
+
+
+def link_batch(screening_ids: Sequence[int]) -> int:
+    """Link new screenings to the stored persons and to each other in one pass, with the
+    stored model: what ``link_one`` does for one screening, in bulk. The candidates are the
+    records sharing a block (of at most ``blocking.MAX_BLOCK`` members) with a new one;
+    the persons they belong to are loaded whole, start as one cluster each, and only the
+    pairs with a new record are scored and clustered (``cluster.cluster``, same
+    constraints, best pairs first). Returns the number of facts whose person changed."""
+    new = sorted(set(screening_ids))
+    if not new:
+        return 0
+    wanted: set[int] = set()
+    for ids in _chunks(new):
+        for (blob,) in db.session.execute(
+            sa.select(LinkageRecord.blocks).where(LinkageRecord.screening_id.in_(ids))
+        ):
+            wanted.update(encoding.unpack_codes(blob))
+    small: list[int] = []
+    for codes in _chunks(sorted(wanted)):
+        small += [
+            b
+            for b, n in db.session.execute(
+                sa.select(LinkageBlock.block, sa.func.count())
+                .where(LinkageBlock.block.in_(codes))
+                .group_by(LinkageBlock.block)
+            )
+            if 2 <= n <= blocking.MAX_BLOCK
+        ]
+    members: dict[int, list[int]] = {}
+    for codes in _chunks(small):
+        for b, sid in db.session.execute(
+            sa.select(LinkageBlock.block, LinkageBlock.screening_id).where(
+                LinkageBlock.block.in_(codes)
+            )
+        ):
+            members.setdefault(sid, []).append(b)
+    if not members:  # no new record shares a block with another record
+        return 0
+    touched = sorted(members)
+    persons: set[int] = set()
+    for ids in _chunks(touched):
+        persons.update(
+            db.session.scalars(
+                sa.select(ScreeningFact.person_id).where(ScreeningFact.screening_id.in_(ids))
+            )
+        )
+    columns = [getattr(LinkageRecord, c) for c in KEY_COLUMNS]
+    rows: list[Any] = []
+    for ids in _chunks(sorted(persons)):
+        rows += db.session.execute(
+            sa.select(ScreeningFact.screening_id, ScreeningFact.person_id, *columns)
+            .outerjoin(LinkageRecord, LinkageRecord.screening_id == ScreeningFact.screening_id)
+            .where(ScreeningFact.person_id.in_(ids))
+        ).all()
+    rows.sort(key=lambda r: r[0])  # the smallest index of a cluster is its smallest id
+    sids = [int(r[0]) for r in rows]
+    current = np.array([r[1] for r in rows], dtype=np.int64)
+    keys = [keys_from(dict(zip(KEY_COLUMNS, r[2:], strict=True))) for r in rows]
+    t = table.build(keys)
+    new_set = set(new)
+    is_new = np.array([sid in new_set for sid in sids], dtype=bool)
+    block_lists = [
+        struct.pack(f">{len(members.get(sid, ()))}q", *members.get(sid, ())) for sid in sids
+    ]
+    i, j = blocking.candidate_pairs(block_lists, limit=len(sids) + 1)
+    keep = is_new[i] | is_new[j]
+    i, j = i[keep], j[keep]
+    fitted, _, limit = _model_for_linking()
+    levels = model.compare(t, i, j)
+    weight = model.score(fitted, t, i, j, levels)
+    same_doc = levels[:, model.FIELDS.index("doc")] == 0
+    clusters = cluster.cluster(t, i, j, weight, limit, same_doc, groups=current)
+    person = np.asarray(sids, dtype=np.int64)[clusters]
+    changes = [
+        {"screening_id": sid, "person_id": int(p)}
+        for sid, p, old in zip(sids, person.tolist(), current.tolist(), strict=True)
+        if p != old
+    ]
+    _update_persons(changes)
+    return len(changes)
+
+
 def _person_evidence(
     persons: list[int], fact: ScreeningFact, keys: encoding.LinkKeys
 ) -> dict[int, cluster.Evidence]:
@@ -449,13 +567,17 @@ def relink_all(batch: int = 50_000) -> tuple[int, int]:
     changes = [
         {"screening_id": sid, "person_id": mapping[sid]} for sid in ids if mapping[sid] != old[sid]
     ]
+    _update_persons(changes, batch)
+    return len(rows), len(set(mapping.values()))
+
+
+def _update_persons(changes: list[dict[str, int]], batch: int = 50_000) -> None:
     if changes and db.session.get_bind().dialect.name == "postgresql":
         _update_persons_postgres(changes)
-    else:
-        for start in range(0, len(changes), batch):
-            # ORM bulk UPDATE by primary key (executemany)
-            db.session.execute(sa.update(ScreeningFact), changes[start : start + batch])
-    return len(rows), len(set(mapping.values()))
+        return
+    for start in range(0, len(changes), batch):
+        # ORM bulk UPDATE by primary key (executemany)
+        db.session.execute(sa.update(ScreeningFact), changes[start : start + batch])
 
 
 HISTOGRAM_BINS = tuple(range(-20, 42, 2))

@@ -6,7 +6,7 @@ Each row becomes the screening request of the API and is validated by its contra
 (``screening.schema.parse_screening``); the determination and profile come from the same
 pure rules (``screening.rules``). What differs from ``intake.screen_person`` is on purpose:
 no referral is planned (a 2019 record must not send anyone to a UPE today), the rows are
-written in bulk (chunks of executemany, one relink of the persons per batch, not per row),
+written in bulk (chunks of executemany, the batch linked once, not per row),
 and each screening keeps its provenance (``import_records``). The fact counts in the list
 the profile names (``list``: an organization kind, the lists of the overlap table and the
 estimate), ADR 0022.
@@ -221,8 +221,9 @@ def import_file(
         raise ImportRefused(result)
     assert writer is not None
     result.created += writer.write(pending)
-    if result.created:
-        facts.relink_all()  # once per batch: the reference linkage of every person
+    # once per batch: linked to the stored persons with the stored model, or a full relink
+    # when the model is due for a new estimate (facts.link_new, ADR 0027)
+    facts.link_new(writer.screening_ids)
     return _finish(actor, organization, profile, data, filename, result, batch)
 
 
@@ -303,6 +304,7 @@ class _Writer:
         self.profile = profile
         self.now = now
         self.batch: ImportBatch | None = None
+        self.screening_ids: list[int] = []  # written so far, for the linkage
 
     def open_batch(
         self, batch: ImportBatch | None, filename: str, data: bytes, skip_bad_rows: bool
@@ -435,6 +437,7 @@ class _Writer:
                 sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), screenings
             ).scalars()
         )
+        self.screening_ids += screening_ids
         fact_rows: list[dict[str, Any]] = []
         purpose_rows: list[dict[str, Any]] = []
         link_rows: list[dict[str, Any]] = []
