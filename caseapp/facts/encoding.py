@@ -39,6 +39,7 @@ BLOOM_HASHES = 4
 DOB_CODES = 10  # exact, swapped, eight masked digits
 DOC_MASKS = 16  # positions of a document number that get a masked code
 SEXES = frozenset({"F", "M", "intersex"})
+_CACHED_CODES = 500_000  # ~100 MB at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,7 @@ _PHONETIC = str.maketrans(
 )
 
 
+@functools.lru_cache(maxsize=65_536)  # registers repeat their names
 def phonetic(part: str) -> str:
     """First letter class and the next three consonant classes, vowels and repeats
     dropped ("QUISPE" → "KSB", "KISPE" → "KSB"; "MARIA" → "MR")."""
@@ -104,11 +106,22 @@ class Encoder:
             raise ValueError("the linkage index key must be at least 32 bytes")
         self._key = index_key
         self._masks: dict[str, int] = {}
+        self._codes: dict[tuple[str, ...], int] = {}
         self.key_id = _mac(index_key, "key-id").hex()[:12]
 
     def code(self, purpose: str, *fields: str) -> int:
-        """A keyed signed 64-bit code."""
-        return int(struct.unpack(">q", _mac(self._key, purpose, *fields)[:8])[0])
+        """A keyed signed 64-bit code. Codes are remembered (up to ``_CACHED_CODES``): a
+        register repeats names, years and dates, and a bulk import or a re-encoding asks
+        for the same blocking keys thousands of times."""
+        key = (purpose, *fields)
+        found = self._codes.get(key)
+        if found is None:
+            if len(self._codes) >= _CACHED_CODES:
+                self._codes.clear()
+            found = self._codes[key] = int.from_bytes(
+                _mac(self._key, purpose, *fields)[:8], "big", signed=True
+            )
+        return found
 
     def encode(
         self,

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 
 from caseapp.accounts.models import Organization
 from caseapp.audit import services as audit
+from caseapp.core import bulk
 from caseapp.core.db import keyring, new_uuid, utcnow
 from caseapp.core.errors import Conflict, NotFound, ValidationFailed
 from caseapp.core.time import LIMA
@@ -44,7 +45,7 @@ from caseapp.screening import services as screening_services
 from caseapp.screening.models import Case, Person, Screening
 from caseapp.screening.schema import ScreeningInput, parse_screening
 
-#: rows written per executemany round (memory stays flat; fewer round trips)
+#: rows written per bulk round (memory stays flat; fewer round trips)
 CHUNK = 2000
 #: problems kept in full; beyond, they are counted (a file of garbage has a million)
 MAX_PROBLEMS = 100_000
@@ -334,7 +335,10 @@ class _Writer:
         assert self.batch is not None
         profile, org, now = self.profile, self.organization, self.now
         closed = profile.case_status == "closed"
-        cases, persons, screenings, decided = [], [], [], []
+        cases: list[dict[str, Any]] = []
+        persons: list[dict[str, Any]] = []
+        screenings: list[dict[str, Any]] = []
+        decided = []
         for item in chunk:
             data = item.data
             inputs = screening_services.facts_from(data)
@@ -356,12 +360,7 @@ class _Writer:
                     "version": 1,
                 }
             )
-        table = Case.__table__
-        case_ids = list(
-            db.session.execute(
-                sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), cases
-            ).scalars()
-        )
+        case_ids = bulk.insert(cast(sa.Table, Case.__table__), cases, ids=True)
         for item, case_id, (determination, person_profile) in zip(
             chunk, case_ids, decided, strict=True
         ):
@@ -430,13 +429,8 @@ class _Writer:
                     "ctdc_band": person_profile.ctdc_band,
                 }
             )
-        db.session.execute(sa.insert(Person.__table__), persons)
-        table = Screening.__table__
-        screening_ids = list(
-            db.session.execute(
-                sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), screenings
-            ).scalars()
-        )
+        bulk.insert(cast(sa.Table, Person.__table__), persons)
+        screening_ids = bulk.insert(cast(sa.Table, Screening.__table__), screenings, ids=True)
         self.screening_ids += screening_ids
         fact_rows: list[dict[str, Any]] = []
         purpose_rows: list[dict[str, Any]] = []
@@ -475,13 +469,14 @@ class _Writer:
                     "imported_at": now,
                 }
             )
-        db.session.execute(sa.insert(ScreeningFact.__table__), fact_rows)
-        if purpose_rows:
-            db.session.execute(sa.insert(ScreeningFactPurpose.__table__), purpose_rows)
-        db.session.execute(sa.insert(LinkageRecord.__table__), link_rows)
-        if block_rows:
-            db.session.execute(sa.insert(LinkageBlock.__table__), block_rows)
-        db.session.execute(sa.insert(ImportRecord.__table__), records)
+        for model_, rows in (
+            (ScreeningFact, fact_rows),
+            (ScreeningFactPurpose, purpose_rows),
+            (LinkageRecord, link_rows),
+            (LinkageBlock, block_rows),
+            (ImportRecord, records),
+        ):
+            bulk.insert(cast(sa.Table, model_.__table__), rows)
         return len(chunk)
 
 
