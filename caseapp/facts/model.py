@@ -392,9 +392,7 @@ def estimate_m_sessions(
         fitted = _em_fixed_u(patterns, counts.astype(np.float64), used, m0, uu)
         for name in used:
             trained.setdefault(name, []).append(fitted[name])
-    m = {
-        k: (np.mean(trained[k], axis=0) if k in trained else m0[k]).tolist() for k in FIELDS
-    }
+    m = {k: (np.mean(trained[k], axis=0) if k in trained else m0[k]).tolist() for k in FIELDS}
     return m, [k for k in FIELDS if k not in trained]
 
 
