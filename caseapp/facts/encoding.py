@@ -32,7 +32,7 @@ from datetime import date
 
 from caseapp.facts.linkage import name_parts, normalize_document
 
-ENCODING_VERSION = "e2"
+ENCODING_VERSION = "e3"  # e3: the given × family × year blocking key
 BLOOM_BITS = 512
 BLOOM_BYTES = BLOOM_BITS // 8
 BLOOM_HASHES = 4
