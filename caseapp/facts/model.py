@@ -212,14 +212,20 @@ def _dob_level(t: Table, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _doc_level(t: Table, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     ta, tb = t.doc_type[a], t.doc_type[b]
-    comparable = (ta >= 0) & (ta == tb)
-    da, db = t.doc[a], t.doc[b]
-    exact = da[:, 0] == db[:, 0]
-    one_edit = ((da[:, 1:] == db[:, 1:]) & (da[:, 1:] != 0)).any(axis=1)
-    level = np.full(len(a), 2, dtype=np.int8)
-    level[one_edit] = 1
-    level[exact] = 0
-    level[~comparable] = -1
+    comparable = np.flatnonzero((ta >= 0) & (ta == tb))
+    a, b = a[comparable], b[comparable]
+    exact = t.doc[a, 0] == t.doc[b, 0]
+    # one character different or two adjacent ones swapped: a masked or swap code shared
+    # (column by column: the rows of all pairs at once would be DOC_CODES times larger)
+    one_edit = np.zeros(len(a), dtype=bool)
+    for k in range(1, t.doc.shape[1]):
+        x = t.doc[a, k]
+        one_edit |= (x == t.doc[b, k]) & (x != 0)
+    found = np.full(len(comparable), 2, dtype=np.int8)
+    found[one_edit] = 1
+    found[exact] = 0
+    level = np.full(len(ta), -1, dtype=np.int8)
+    level[comparable] = found
     return level
 
 
