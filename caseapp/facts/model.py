@@ -8,10 +8,12 @@ fields' weights; exact agreement on a name is weighted by how rare that name is 
 keyed frequency table: ``u`` of the value is its share of the records), so "María
 Quispe" agreeing says less than "Yesenia Chuquimia".
 
-``u`` is counted on random pairs (nearly all of different persons); ``m`` and the share
-of matches among the blocked pairs are estimated by expectation–maximisation on the
-blocked pairs, with ``u`` fixed. Small data sets (fewer than ``MIN_RECORDS_TO_ESTIMATE``)
-keep ``DEFAULT`` parameters, which are what a first screening is linked with.
+``u`` is counted on random pairs (nearly all of different persons); ``m`` is estimated by
+expectation–maximisation in training sessions (``SESSIONS``: the blocked pairs chosen by
+one field's exact agreement train the other fields), and the share of matches among the
+blocked pairs by EM over all of them with that ``m``. Small data sets (fewer than
+``MIN_RECORDS_TO_ESTIMATE``) keep ``DEFAULT`` parameters, which are what a first screening
+is linked with.
 """
 
 from __future__ import annotations
