@@ -7,11 +7,18 @@ share one. The keys survive a typo in any single field:
 - the phonetic code of each name part (given or family, so swapped fields still meet)
   with the birth year (an age-only record files itself under year−1, year and year+1);
 - the phonetic codes of a given part and a family part together, without the year (a
-  wrong or missing year).
+  wrong or missing year), and the same with the birth year (years as above).
 
 Work is bounded: a block with more than ``MAX_BLOCK`` members (a very common name in a
 common year) is not used — the other keys of its members still bring true pairs
-together — so the number of pairs grows linearly with the records.
+together — so the number of pairs grows linearly with the records. The keys are nested
+for that: a common name part in a common year ("MR", 2005) is too large a block, but
+given × family × year ("MR", "KSB", 2005) inside it is small, so the pairs of a very
+common value are still compared, by the finer key, instead of being dropped with the
+coarse one. A register ten times larger makes every block ten times larger; the finer
+keys keep most true pairs then (synthetic data, 100,000 persons, blocks limited to 10
+members as a stand-in for 100 at a tenfold register: recall 0.940 with the finer key,
+0.890 without it; 0.949 at the limit of 50 either way).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import numpy as np
 if TYPE_CHECKING:
     from caseapp.facts.encoding import Encoder, LinkKeys
 
-MAX_BLOCK = 400
+MAX_BLOCK = 50
 _CHUNK = 1 << 20
 
 
@@ -39,6 +46,7 @@ def keys(
     if record.doc is not None:
         out.append(encoder.code("block-doc", str(unpack_codes(record.doc)[0])))
     sounds = sorted({phonetic(p) for p in given_parts + family_parts if len(p) > 1})
+    years: tuple[int, ...] = ()
     if record.birth_year is not None:
         years = (
             (record.birth_year,)
@@ -52,7 +60,10 @@ def keys(
     family = sorted({phonetic(p) for p in family_parts[:3] if len(p) > 1})
     for g in given:
         for f in family:
-            out.append(encoder.code("block-pair", *sorted((g, f))))
+            pair = sorted((g, f))
+            out.append(encoder.code("block-pair", *pair))
+            for year in years:
+                out.append(encoder.code("block-pair-year", *pair, str(year)))
     return out
 
 

@@ -9,7 +9,8 @@ clusters conflict:
   digit apart, or day and month swapped). The dates that one document ties together
   form one *date class* (a register may hold a wrong date beside the right document);
   two classes conflict when no date of one is compatible with a date of the other;
-- documents: two numbers of the same type must be equal or one character apart
+- documents: two numbers of the same type must be equal, one character apart or two
+  adjacent characters swapped
   (``other`` is no type: a person may hold several other documents).
 
 The check is between every class and document of the two clusters, so an age-only
@@ -46,7 +47,8 @@ def dob_compatible(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def doc_compatible(a: np.ndarray, b: np.ndarray) -> bool:
-    """The same number or one character apart (same type)."""
+    """The same number, one character apart or two adjacent characters swapped (same
+    type)."""
     if a[0] == b[0]:
         return True
     return bool(((a[1:] == b[1:]) & (a[1:] != 0)).any())

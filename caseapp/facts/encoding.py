@@ -15,7 +15,8 @@ number without the key, and a leaked table cannot be joined to another system's 
   the date with each of its eight digits masked: two dates one digit apart share exactly
   one masked code, so "one edit" is seen without the dates.
 - ``doc``: the document type (a code, not personal) and keyed codes of the normalized
-  number and of the number with each position masked (one-edit typos).
+  number, of the number with each position masked (one-edit typos) and of the number
+  with each adjacent pair of characters put in order (two characters swapped).
 - ``birth_year``: a small integer (an age alone gives it ±1), as before; a year and a sex
   identify nobody.
 - ``blocks``: keyed 64-bit blocking keys (``blocking.keys``).
@@ -32,12 +33,14 @@ from datetime import date
 
 from caseapp.facts.linkage import name_parts, normalize_document
 
-ENCODING_VERSION = "e2"
+ENCODING_VERSION = "e3"  # e3: given × family × year blocking key, document swap codes
 BLOOM_BITS = 512
 BLOOM_BYTES = BLOOM_BITS // 8
 BLOOM_HASHES = 4
 DOB_CODES = 10  # exact, swapped, eight masked digits
 DOC_MASKS = 16  # positions of a document number that get a masked code
+DOC_SWAPS = DOC_MASKS - 1  # adjacent pairs of positions that get an order-free code
+DOC_CODES = 1 + DOC_MASKS + DOC_SWAPS  # exact, masked, swapped (zeros beyond the number)
 SEXES = frozenset({"F", "M", "intersex"})
 _CACHED_CODES = 500_000  # ~100 MB at most
 
@@ -51,7 +54,7 @@ class LinkKeys:
     dated: bool  # an exact date of birth (not only an age)
     dob: bytes | None  # DOB_CODES × 8 bytes
     doc_type: str | None
-    doc: bytes | None  # (1 + up to DOC_MASKS) × 8 bytes
+    doc: bytes | None  # DOC_CODES × 8 bytes
     given: bytes | None  # Bloom filter
     family: bytes | None
     given_value: int | None
@@ -193,12 +196,26 @@ class Encoder:
 
     def _doc(self, normalized: str) -> bytes:
         kind, number = normalized.split(":", 1)
-        codes = [self.code("doc", kind, number)]
-        codes += [
-            self.code("doc-mask", kind, str(len(number)), str(i), number[:i] + number[i + 1 :])
+        size = str(len(number))
+        masks = [
+            self.code("doc-mask", kind, size, str(i), number[:i] + number[i + 1 :])
             for i in range(min(len(number), DOC_MASKS))
         ]
-        return struct.pack(f">{len(codes)}q", *codes)
+        # each adjacent pair of characters in order: "64451326" and "64451236" share the
+        # code of position 5 ("64451" + "23" + "6")
+        swaps = [
+            self.code(
+                "doc-swap",
+                kind,
+                size,
+                str(i),
+                number[:i] + "".join(sorted(number[i : i + 2])) + number[i + 2 :],
+            )
+            for i in range(min(len(number) - 1, DOC_SWAPS))
+        ]
+        codes = [self.code("doc", kind, number)]
+        codes += masks + [0] * (DOC_MASKS - len(masks)) + swaps + [0] * (DOC_SWAPS - len(swaps))
+        return struct.pack(f">{DOC_CODES}q", *codes)
 
 
 def _with_blocks(keys: LinkKeys, block_keys: list[int]) -> LinkKeys:

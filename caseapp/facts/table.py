@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from caseapp.facts.encoding import BLOOM_BYTES, DOB_CODES, DOC_MASKS, LinkKeys
+from caseapp.facts.encoding import BLOOM_BYTES, DOB_CODES, DOC_CODES, LinkKeys
 
 NO_YEAR = -(1 << 30)
 _SEX = {"F": 0, "M": 1, "intersex": 2}
@@ -25,7 +25,7 @@ class Table:
     dated: np.ndarray  # bool
     dob: np.ndarray  # (n, DOB_CODES) int64, zeros missing
     doc_type: np.ndarray  # int64, -1 missing
-    doc: np.ndarray  # (n, 1 + DOC_MASKS) int64, zeros missing
+    doc: np.ndarray  # (n, DOC_CODES) int64, zeros missing
     doc_strict: np.ndarray  # bool: a typed identity document (one per person and type)
     given: np.ndarray  # (n, BLOOM_BYTES // 8) uint64
     family: np.ndarray
@@ -69,7 +69,7 @@ def build(records: Sequence[LinkKeys]) -> Table:
             ],
             dtype=np.int64,
         ),
-        doc=_codes([r.doc for r in records], 1 + DOC_MASKS),
+        doc=_codes([r.doc for r in records], DOC_CODES),
         doc_strict=np.array(
             [r.doc_type is not None and r.doc_type not in LOOSE_DOCUMENTS for r in records],
             dtype=bool,
