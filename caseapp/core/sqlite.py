@@ -31,6 +31,9 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cur.execute("PRAGMA busy_timeout=10000")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
+        # 64 MiB of page cache (SQLite's default is 2 MiB): a register import inserts
+        # millions of index entries at random keys (linkage blocks)
+        cur.execute("PRAGMA cache_size=-65536")
         cur.close()
 
 
