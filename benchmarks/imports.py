@@ -14,7 +14,7 @@ created empty, migrated and seeded with the documented commands (``flask db upgr
 ``caseapp.imports.services.import_file`` runs as ``flask import run`` calls it, and the
 transaction is committed. Wall and CPU seconds cover reading the file, checking and
 writing every row, the relink and the commit (not the interpreter start). The real run's
-``facts.relink_all`` (one per batch) is timed by a wrapper around it, its behaviour
+``facts.relink_all`` (when the batch triggers one) is timed by a wrapper around it, its behaviour
 unchanged. On PostgreSQL the server's CPU is the session backend's
 (``/proc/<pid>/stat``, as B3C). The section of docs/performance.md between the IMPORT
 markers is rewritten.
@@ -356,8 +356,9 @@ peak RSS (`ru_maxrss`, interpreter and app included) is its own. A step is what 
 import run FILE --profile police-register --org PNP-TRATA-LIM [--dry-run]` does
 in-process: `caseapp.imports.services.import_file` (streaming read, mapping, the
 screening contract, the rules; on a real run cases, persons, screenings, facts, linkage
-encodings and provenance in chunks of 2,000 rows, then one `facts.relink_all()`), then
-the commit. Wall and CPU cover the file read to the commit; the relink column is a timer
+encodings and provenance in chunks of 2,000 rows through `core.bulk`, then
+`facts.link_new`: here one `facts.relink_all()`, the database being empty), then the
+commit. Wall and CPU cover the file read to the commit; the relink column is a timer
 around `facts.relink_all` inside the real run (already in its wall time). PostgreSQL CPU
 is the session backend's user + system time (`/proc/<pid>/stat`), background writers not
 included. The re-import is the same file again: every row is found by its keyed source
