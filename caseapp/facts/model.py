@@ -303,38 +303,63 @@ def estimate_m(
     from the random-pair u; only m and λ are kept (scoring uses the random-pair u, the
     right reference for "two different persons")."""
     patterns, counts = _pattern_counts(levels)
-    counts = counts.astype(np.float64)
-    m = {k: np.asarray(v, dtype=np.float64) for k, v in start.m.items()}
-    uu = {k: np.asarray(v, dtype=np.float64) for k, v in u.items()}
-    share = min(max(start.match_share, 1e-4), 0.5)
+    m, share = _em(
+        patterns,
+        counts.astype(np.float64),
+        list(FIELDS),
+        {k: np.asarray(v, dtype=np.float64) for k, v in start.m.items()},
+        {k: np.asarray(v, dtype=np.float64) for k, v in u.items()},
+        min(max(start.match_share, 1e-4), 0.5),
+        fit_m=fit_m,
+        fit_u=True,
+    )
+    return {k: v.tolist() for k, v in m.items()}, share
+
+
+def _em(
+    patterns: np.ndarray,
+    counts: np.ndarray,
+    used: list[str],
+    m: dict[str, np.ndarray],
+    u: dict[str, np.ndarray],
+    share: float,
+    *,
+    fit_m: bool,
+    fit_u: bool,
+) -> tuple[dict[str, np.ndarray], float]:
+    """EM over comparison patterns (with their counts) on the ``used`` fields: m (when
+    ``fit_m``), the non-matches' u (when ``fit_u``; else u stays fixed) and λ."""
+    m = {k: v.copy() for k, v in m.items()}
+    u = {k: v.copy() for k, v in u.items()}
     for _ in range(EM_ITERATIONS):
         log_m = np.zeros(len(patterns))
         log_u = np.zeros(len(patterns))
-        for k, name in enumerate(FIELDS):
-            lv = patterns[:, k]
+        for name in used:
+            lv = patterns[:, FIELDS.index(name)]
             present = lv >= 0
             log_m[present] += np.log(m[name][lv[present]])
-            log_u[present] += np.log(uu[name][lv[present]])
+            log_u[present] += np.log(u[name][lv[present]])
         a = np.log(share) + log_m
         b = np.log(1 - share) + log_u
         p = 1.0 / (1.0 + np.exp(np.clip(b - a, -700, 700)))
         weighted = p * counts
         unweighted = (1 - p) * counts
         share = float(min(max(weighted.sum() / counts.sum(), 1e-6), 0.999))
-        for k, name in enumerate(FIELDS):
-            lv = patterns[:, k]
+        for name in used:
+            lv = patterns[:, FIELDS.index(name)]
             present = lv >= 0
             size = len(LEVELS[name])
-            tally = np.bincount(
-                lv[present], weights=weighted[present], minlength=size
-            ) + 1e-3 * np.asarray(_DEFAULT_M[name])  # never exactly zero
             if fit_m:
+                tally = np.bincount(
+                    lv[present], weights=weighted[present], minlength=size
+                ) + 1e-3 * np.asarray(_DEFAULT_M[name])  # never exactly zero
                 m[name] = tally / tally.sum()
-            other = np.bincount(
-                lv[present], weights=unweighted[present], minlength=size
-            ) + 1e-3 * np.asarray(_DEFAULT_U[name])
-            uu[name] = other / other.sum()
-    return {k: v.tolist() for k, v in m.items()}, share
+            if fit_u:
+                other = np.bincount(
+                    lv[present], weights=unweighted[present], minlength=size
+                ) + 1e-3 * np.asarray(_DEFAULT_U[name])
+                u[name] = other / other.sum()
+    return m, share
 
 
 #: Training sessions (as Splink's): the pairs with an exact level of the ``given`` fields
@@ -347,38 +372,6 @@ def estimate_m(
 #: the right reference, the random-pair u.
 SESSIONS: tuple[tuple[str, ...], ...] = (("dob",), ("given", "family"))
 MIN_SESSION_PAIRS = 1000
-
-
-def _em_fixed_u(
-    patterns: np.ndarray,
-    counts: np.ndarray,
-    used: list[str],
-    m: dict[str, np.ndarray],
-    u: dict[str, np.ndarray],
-) -> dict[str, np.ndarray]:
-    """m of the ``used`` fields by EM over these patterns, u fixed."""
-    m = {k: v.copy() for k, v in m.items()}
-    share = 0.5
-    for _ in range(EM_ITERATIONS):
-        log_m = np.zeros(len(patterns))
-        log_u = np.zeros(len(patterns))
-        for name in used:
-            lv = patterns[:, FIELDS.index(name)]
-            present = lv >= 0
-            log_m[present] += np.log(m[name][lv[present]])
-            log_u[present] += np.log(u[name][lv[present]])
-        a = np.log(share) + log_m
-        b = np.log(1 - share) + log_u
-        weighted = counts / (1.0 + np.exp(np.clip(b - a, -700, 700)))
-        share = float(min(max(weighted.sum() / counts.sum(), 1e-6), 0.999))
-        for name in used:
-            lv = patterns[:, FIELDS.index(name)]
-            present = lv >= 0
-            tally = np.bincount(
-                lv[present], weights=weighted[present], minlength=len(LEVELS[name])
-            ) + 1e-3 * np.asarray(_DEFAULT_M[name])
-            m[name] = tally / tally.sum()
-    return m
 
 
 def estimate_m_sessions(
@@ -397,7 +390,9 @@ def estimate_m_sessions(
             continue
         patterns, counts = _pattern_counts(levels[mask])
         used = [f for f in FIELDS if f not in chosen]
-        fitted = _em_fixed_u(patterns, counts.astype(np.float64), used, m0, uu)
+        fitted, _ = _em(
+            patterns, counts.astype(np.float64), used, m0, uu, 0.5, fit_m=True, fit_u=False
+        )
         for name in used:
             trained.setdefault(name, []).append(fitted[name])
     m = {k: (np.mean(trained[k], axis=0) if k in trained else m0[k]).tolist() for k in FIELDS}
