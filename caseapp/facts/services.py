@@ -290,6 +290,20 @@ def keys_from(values: Any) -> encoding.LinkKeys:
     return encoding.LinkKeys(**kw)
 
 
+def _stored_records() -> sa.Select[Any]:
+    """Every fact's screening id, person id and stored encodings (``KEY_COLUMNS``; all
+    ``None`` for a fact whose encodings were purged), to be narrowed with ``where``."""
+    columns = [getattr(LinkageRecord, c) for c in KEY_COLUMNS]
+    return sa.select(ScreeningFact.screening_id, ScreeningFact.person_id, *columns).outerjoin(
+        LinkageRecord, LinkageRecord.screening_id == ScreeningFact.screening_id
+    )
+
+
+def _stored_keys(row: Any) -> encoding.LinkKeys:
+    """``LinkKeys`` of a ``_stored_records`` row."""
+    return keys_from(dict(zip(KEY_COLUMNS, row[2:], strict=True)))
+
+
 def link_one(fact: ScreeningFact, keys: encoding.LinkKeys | None = None) -> int:
     """Attach a fact to the persons it matches, merging them (best match first, unless
     they conflict); return its person id. Only the records sharing one of its blocks
@@ -441,18 +455,13 @@ def link_batch(screening_ids: Sequence[int]) -> int:
                 sa.select(ScreeningFact.person_id).where(ScreeningFact.screening_id.in_(ids))
             )
         )
-    columns = [getattr(LinkageRecord, c) for c in KEY_COLUMNS]
     rows: list[Any] = []
     for ids in _chunks(sorted(persons)):
-        rows += db.session.execute(
-            sa.select(ScreeningFact.screening_id, ScreeningFact.person_id, *columns)
-            .outerjoin(LinkageRecord, LinkageRecord.screening_id == ScreeningFact.screening_id)
-            .where(ScreeningFact.person_id.in_(ids))
-        ).all()
+        rows += db.session.execute(_stored_records().where(ScreeningFact.person_id.in_(ids))).all()
     rows.sort(key=lambda r: r[0])  # the smallest index of a cluster is its smallest id
     sids = [int(r[0]) for r in rows]
     current = np.array([r[1] for r in rows], dtype=np.int64)
-    keys = [keys_from(dict(zip(KEY_COLUMNS, r[2:], strict=True))) for r in rows]
+    keys = [_stored_keys(r) for r in rows]
     t = table.build(keys)
     new_set = set(new)
     is_new = np.array([sid in new_set for sid in sids], dtype=bool)
@@ -544,19 +553,12 @@ def _keep_purged_links(
 def relink_all(batch: int = 50_000) -> tuple[int, int]:
     """Re-estimate the model on every stored encoding, store it with its quality
     figures, and recompute every person; return (screenings, persons)."""
-    columns = [getattr(LinkageRecord, c) for c in KEY_COLUMNS]
-    rows = db.session.execute(
-        sa.select(ScreeningFact.screening_id, ScreeningFact.person_id, *columns).outerjoin(
-            LinkageRecord, LinkageRecord.screening_id == ScreeningFact.screening_id
-        )
-    ).all()
+    rows = db.session.execute(_stored_records()).all()
     ids = [r[0] for r in rows]
     old = {r[0]: r[1] for r in rows}
     keyless = {r[0] for r in rows if all(v is None for v in r[2:])}
     linked_ids = [r[0] for r in rows if r[0] not in keyless]
-    keys = [
-        keys_from(dict(zip(KEY_COLUMNS, r[2:], strict=True))) for r in rows if r[0] not in keyless
-    ]
+    keys = [_stored_keys(r) for r in rows if r[0] not in keyless]
     result = probabilistic.link(keys, probability=match_probability(), floor=threshold())
     limit = result.threshold
     mapping = {sid: sid for sid in ids}
