@@ -28,20 +28,46 @@ def insert(table: sa.Table, rows: Sequence[dict[str, Any]], *, ids: bool = False
     if not rows:
         return []
     connection = db.session.connection()
+    binder = Binder(table, list(rows[0]), connection.dialect)
+    values = [binder(row) for row in rows]
+    if not ids:
+        write(table, binder.columns, values)
+        return []
+    new_ids = allocate_ids(table, len(rows))
+    write(table, ["id", *binder.columns], [(i, *v) for i, v in zip(new_ids, values, strict=True)])
+    return new_ids
+
+
+class Binder:
+    """Row dicts with the keys ``given`` → value tuples in :attr:`columns` order, each value
+    bound as SQLAlchemy binds it (its processor is called for ``None`` too: a JSON column
+    stores ``null`` as the ORM does), the Python-side column defaults of the columns not
+    given added. Needs no connection, only the dialect and the app (encryption keys), so
+    rows can be bound in another process than the one that writes them."""
+
+    def __init__(self, table: sa.Table, given: list[str], dialect: sa.Dialect) -> None:
+        self.defaults = _defaults(table, given)
+        self.given = list(given)
+        self.columns = [*given, *self.defaults]
+        processors = [table.c[c].type._cached_bind_processor(dialect) for c in self.columns]
+        self.active = [(k, p) for k, p in enumerate(processors) if p is not None]
+
+    def __call__(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        values = [row[c] for c in self.given]
+        values += [make() for make in self.defaults.values()]
+        for k, process in self.active:
+            value = process(values[k])
+            # SQLite binds bytes as a memoryview, which cannot cross to another process
+            values[k] = bytes(value) if type(value) is memoryview else value
+        return tuple(values)
+
+
+def write(table: sa.Table, columns: Sequence[str], values: Sequence[tuple[Any, ...]]) -> None:
+    """Write bound value tuples (``columns`` order) in the session's transaction."""
+    if not values:
+        return
+    connection = db.session.connection()
     dialect = connection.dialect
-    columns = list(rows[0])
-    defaults = _defaults(table, columns)
-    if defaults:  # the Python-side column defaults an ORM insert would apply
-        rows = [row | {c: make() for c, make in defaults.items()} for row in rows]
-        columns += list(defaults)
-    new_ids: list[int] = []
-    if ids:
-        new_ids = _allocate_ids(connection, table, len(rows))
-        columns = ["id", *(c for c in columns if c != "id")]
-    processors: list[Callable[[Any], Any] | None] = [
-        table.c[c].type._cached_bind_processor(dialect) for c in columns
-    ]
-    values = _rows(rows, columns, processors, new_ids)
     raw = connection.connection.driver_connection
     assert raw is not None
     names = ", ".join(dialect.identifier_preparer.quote(c) for c in columns)
@@ -57,26 +83,6 @@ def insert(table: sa.Table, rows: Sequence[dict[str, Any]], *, ids: bool = False
             cursor.executemany(f"INSERT INTO {target} ({names}) VALUES ({marks})", values)  # noqa: S608 (names from the table)
         finally:
             cursor.close()
-    return new_ids
-
-
-def _rows(
-    rows: Sequence[dict[str, Any]],
-    columns: list[str],
-    processors: list[Callable[[Any], Any] | None],
-    ids: list[int],
-) -> list[tuple[Any, ...]]:
-    """Value tuples in ``columns`` order, each value bound as SQLAlchemy binds it (its
-    processor is called for ``None`` too: a JSON column stores ``null`` as the ORM does)."""
-    active = [(k, p) for k, p in enumerate(processors) if p is not None]
-    named = columns[1:] if ids else columns
-    out: list[tuple[Any, ...]] = []
-    for n, row in enumerate(rows):
-        values = [ids[n], *(row[c] for c in named)] if ids else [row[c] for c in named]
-        for k, process in active:
-            values[k] = process(values[k])
-        out.append(tuple(values))
-    return out
 
 
 def _defaults(table: sa.Table, given: list[str]) -> dict[str, Callable[[], Any]]:
@@ -94,7 +100,9 @@ def _defaults(table: sa.Table, given: list[str]) -> dict[str, Callable[[], Any]]
     return out
 
 
-def _allocate_ids(connection: sa.Connection, table: sa.Table, n: int) -> list[int]:
+def allocate_ids(table: sa.Table, n: int) -> list[int]:
+    """``n`` new primary keys of ``table``, in order (see the module docstring)."""
+    connection = db.session.connection()
     name = table.name
     if connection.dialect.name == "postgresql":
         return list(

@@ -86,6 +86,12 @@ class _Progress:
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write every problem (line, column, value, message) to this CSV file.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0, max=32),
+    default=None,
+    help="Processes that check and prepare rows (default: one per core; 0: none).",
+)
 def import_run(
     file: Path,
     profile_name: str,
@@ -93,6 +99,7 @@ def import_run(
     dry_run: bool,
     skip_bad_rows: bool,
     report_path: Path | None,
+    workers: int | None,
 ) -> None:
     """Import FILE (CSV, XLSX or JSON) as the register of organization CODE."""
     profile = _profile(profile_name)
@@ -112,6 +119,7 @@ def import_run(
             dry_run=dry_run,
             skip_bad_rows=skip_bad_rows,
             progress=shown,
+            workers=services.workers_default() if workers is None else workers,
         )
     except services.ImportRefused as exc:
         result, refused = exc.result, True

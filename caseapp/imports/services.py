@@ -19,13 +19,18 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Callable, Iterable, Sequence
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 
 import sqlalchemy as sa
+from flask import current_app
 
 from caseapp.accounts.models import Organization
 from caseapp.audit import services as audit
@@ -126,16 +131,68 @@ def _inert(value: str) -> str:
 
 
 @dataclass(slots=True)
-class _Valid:
+class _Checked:
+    """One row as a worker left it: its problems and, in a real run, its bound rows."""
+
     line: int
     source_id: str
     source_key: str
-    data: ScreeningInput
+    problems: list[Problem]  # mapping problems
+    contract: list[Problem]  # the contract's, for the columns the mapping did not name
+    existing: bool = False
+    rows: _Rows | None = None
+
+
+@dataclass(slots=True)
+class _Rows:
+    """A valid row's table rows as bound value tuples, without the ids the writer assigns
+    (cases.id; persons.case_id; screenings.id, case_id; the screening id of the rest)."""
+
+    case: tuple[Any, ...]
+    person: tuple[Any, ...]
+    screening: tuple[Any, ...]
+    fact: tuple[Any, ...]
+    link: tuple[Any, ...]
+    record: tuple[Any, ...]  # import_records: source key and id, line, import time
+    purposes: list[str]
+    blocks: tuple[int, ...]
+
+
+@dataclass
+class _Run:
+    """What checking and preparing a row needs, fixed for the run (a worker process gets a
+    copy when it starts)."""
+
+    app: Any
+    profile: Profile
+    headers: dict[str, str]
+    today: date
+    now: datetime
+    existing: set[str]
+    prepare: bool  # a real run: bind the rows of the valid rows
+    organization_id: int
+    actor_id: int | None
+    dialect: sa.Dialect
+    binders: dict[str, bulk.Binder] = field(default_factory=dict)
+    #: table → the columns of its bound tuples (after the ids), as the binders made them
+    columns: dict[str, list[str]] = field(default_factory=dict)
 
 
 def source_key(register: str, source_id: str) -> str:
     """Keyed hash of a source record id (idempotence without a plain identifier)."""
     return str(keyring().blind_index(f"{register}\x1f{source_id}", purpose="import-source"))
+
+
+#: rows handed to a worker at a time, and chunks in flight per worker (memory stays flat)
+WORK_ROWS = 500
+_IN_FLIGHT = 3
+
+
+def workers_default() -> int:
+    """Worker processes for a command-line import: one per core (the main process reads
+    the file and writes the database meanwhile), none on a single core."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return 0 if (cores or 1) < 2 else min(cores or 1, 8)
 
 
 def import_file(
@@ -149,10 +206,14 @@ def import_file(
     skip_bad_rows: bool = False,
     progress: Progress | None = None,
     batch: ImportBatch | None = None,
+    workers: int = 0,
 ) -> Result:
     """Check (``dry_run``) or import one file. A real run with bad rows raises
     :class:`ImportRefused` (the caller rolls back) unless ``skip_bad_rows``; rows already
-    imported from this register by this organization are counted, not imported again."""
+    imported from this register by this organization are counted, not imported again.
+
+    ``workers`` > 0 checks and prepares the rows in that many forked processes while this
+    one reads the file and writes the database (ADR 0027); the result is the same."""
     result = Result(profile, dry_run)
     try:
         table = readers.read(data, profile)
@@ -165,49 +226,51 @@ def import_file(
         if dry_run:
             return result
         raise ImportRefused(result)
-    headers = {rules.normalized(h): h for h in table.header if h}
-    existing = _existing_keys(organization.id, profile.register)
     now = utcnow()
-    today = now.astimezone(LIMA).date()
+    run = _Run(
+        app=current_app._get_current_object(),  # type: ignore[attr-defined]
+        profile=profile,
+        headers={rules.normalized(h): h for h in table.header if h},
+        today=now.astimezone(LIMA).date(),
+        now=now,
+        existing=_existing_keys(organization.id, profile.register),
+        prepare=not dry_run,
+        organization_id=organization.id,
+        actor_id=actor.id if isinstance(getattr(actor, "id", None), int) else None,
+        dialect=db.session.connection().dialect,
+    )
     seen: dict[str, int] = {}
-    pending: list[_Valid] = []
+    pending: list[_Checked] = []
     writer = None if dry_run else _Writer(actor, organization, profile, now)
     if writer is not None:
         batch = writer.open_batch(batch, filename, data, skip_bad_rows)
     try:
-        for line, cells in table.rows:
+        for row in _checked_rows(run, table.rows, workers):
             result.rows += 1
             if progress is not None and result.rows % 500 == 0:
                 progress(500, table.total)
-            row = rules.map_row(profile, line, cells, headers=headers, today=today)
             problems = row.problems
             if row.source_id:
-                first = seen.setdefault(row.source_id, line)
-                if first != line:
-                    problems.append(rules.duplicate_problem(profile, line, row.source_id, first))
-            try:
-                screening = parse_screening(row.payload, now=now)
-            except ValidationFailed as exc:
-                # a cell that could not be read is missing for the contract too: one problem
+                first = seen.setdefault(row.source_id, row.line)
+                if first != row.line:
+                    problems.append(
+                        rules.duplicate_problem(profile, row.line, row.source_id, first)
+                    )
+            if row.contract:
                 named = {p.column for p in problems}
-                problems.extend(
-                    p
-                    for p in rules.contract_problems(profile, row, exc.fields)
-                    if p.column not in named
-                )
+                problems.extend(p for p in row.contract if p.column not in named)
             if problems:
                 result.add(problems)
                 continue
-            key = source_key(profile.register, row.source_id)
-            if key in existing:
+            if row.existing:
                 result.existing += 1
                 continue
             if writer is None or (result.bad_lines and not skip_bad_rows):
                 result.created += 1 if writer is None else 0
                 continue
-            pending.append(_Valid(line, row.source_id, key, screening))
+            pending.append(row)
             if len(pending) >= CHUNK:
-                result.created += writer.write(pending)
+                result.created += writer.write(pending, run.columns)
                 pending = []
     except readers.ReadError as exc:
         result.file_error = True
@@ -221,11 +284,229 @@ def import_file(
         result.created = 0
         raise ImportRefused(result)
     assert writer is not None
-    result.created += writer.write(pending)
+    result.created += writer.write(pending, run.columns)
     # once per batch: linked to the stored persons with the stored model, or a full relink
     # when the model is due for a new estimate (facts.link_new, ADR 0027)
     facts.link_new(writer.screening_ids)
     return _finish(actor, organization, profile, data, filename, result, batch)
+
+
+# -- checking and preparing rows, here or in worker processes ---------------------------------
+
+_RUN: _Run | None = None  # a worker's copy of the run (set before the fork)
+
+
+def _checked_rows(run: _Run, rows: Iterator[readers.Row], workers: int) -> Iterator[_Checked]:
+    """The rows checked (and, in a real run, prepared) in file order. With ``workers`` the
+    work goes to forked processes, a few chunks ahead of the caller; the file is still read
+    here, so a read error surfaces at its line."""
+    chunks = _chunks(rows, WORK_ROWS)
+    if workers < 1:
+        for chunk in chunks:
+            yield from _check_chunk(run, chunk)
+        return
+    global _RUN
+    _RUN = run
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start
+    )
+    waiting: deque[Future[tuple[list[_Checked], dict[str, list[str]]]]] = deque()
+    try:
+        for chunk in chunks:
+            waiting.append(pool.submit(_worker_chunk, chunk))
+            if len(waiting) >= workers * _IN_FLIGHT:
+                yield from _received(run, waiting.popleft().result())
+        while waiting:
+            yield from _received(run, waiting.popleft().result())
+    finally:
+        _RUN = None
+        for future in waiting:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _chunks(rows: Iterator[readers.Row], size: int) -> Iterator[list[readers.Row]]:
+    chunk: list[readers.Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _worker_start() -> None:
+    assert _RUN is not None
+    # the parent's connections are its own: this process never uses the database
+    context = _RUN.app.app_context()
+    context.push()
+    engine = db.engine
+    if isinstance(engine, sa.Engine):  # (tests bind the session to one connection)
+        engine.dispose(close=False)
+
+
+def _worker_chunk(
+    chunk: list[readers.Row],
+) -> tuple[list[_Checked], dict[str, list[str]]]:
+    assert _RUN is not None
+    return _check_chunk(_RUN, chunk), _RUN.columns
+
+
+def _received(run: _Run, done: tuple[list[_Checked], dict[str, list[str]]]) -> list[_Checked]:
+    checked, columns = done
+    run.columns.update(columns)
+    return checked
+
+
+def _check_chunk(run: _Run, chunk: list[readers.Row]) -> list[_Checked]:
+    profile = run.profile
+    out: list[_Checked] = []
+    for line, cells in chunk:
+        row = rules.map_row(profile, line, cells, headers=run.headers, today=run.today)
+        key = source_key(profile.register, row.source_id)
+        checked = _Checked(line, row.source_id, key, row.problems, [])
+        try:
+            screening = parse_screening(row.payload, now=run.now)
+        except ValidationFailed as exc:
+            # a cell that could not be read is missing for the contract too: one problem
+            named = {p.column for p in row.problems}
+            checked.contract = [
+                p
+                for p in rules.contract_problems(profile, row, exc.fields)
+                if p.column not in named
+            ]
+            screening = None
+        checked.existing = key in run.existing
+        if run.prepare and screening is not None and not row.problems and not checked.existing:
+            checked.rows = _prepare(run, screening)
+            checked.rows.record = _bind(
+                run,
+                _RECORDS,
+                {
+                    "source_key": key,
+                    "source_record_id": row.source_id,
+                    "line": line,
+                    "imported_at": run.now,
+                },
+            )
+        out.append(checked)
+    return out
+
+
+def _bind(run: _Run, table: sa.Table, row: dict[str, Any]) -> tuple[Any, ...]:
+    binder = run.binders.get(table.name)
+    if binder is None:
+        binder = run.binders[table.name] = bulk.Binder(table, list(row), run.dialect)
+        run.columns[table.name] = binder.columns
+    return binder(row)
+
+
+def _prepare(run: _Run, data: ScreeningInput) -> _Rows:
+    """The bound rows of one valid row: the determination and profile by the screening
+    rules, its fact and its keyed linkage encodings (ids are added by the writer)."""
+    profile, now = run.profile, run.now
+    inputs = screening_services.facts_from(data)
+    determination = screening_rules.determine(inputs)
+    person_profile = screening_rules.profile(inputs)
+    case = {
+        "uuid": new_uuid(),
+        "organization_id": run.organization_id,
+        "created_by_id": run.actor_id,
+        "status": profile.case_status,
+        "region": data.region,
+        "determination": determination.status,
+        "created_at": now,
+        "updated_at": now,
+        "closed_at": now if profile.case_status == "closed" else None,
+        "legal_hold": False,
+        "version": 1,
+    }
+    p = data.person
+    document = p.document.recorded if p.document else None
+    person = {
+        "given_names": p.given_names,
+        "family_names": p.family_names,
+        "date_of_birth": p.date_of_birth.isoformat() if p.date_of_birth else None,
+        "document_type": document.type if document else None,
+        "document_number": document.number if document else None,
+        "contact": p.contact,
+        "address": p.address,
+        "name_index": screening_services.name_index(p.given_names, p.family_names),
+        "document_index": screening_services.document_index(document.number if document else None),
+        "sex": p.sex,
+        "gender_identity": p.gender_identity,
+        "lgbtqi": p.lgbtqi,
+        "age_years": p.age_years,
+        "age_estimated": p.age_estimated,
+        "appears_minor": p.appears_minor,
+        "nationality": list(p.nationality),
+        "languages": list(p.languages),
+        "migration_status": p.migration_status,
+        "pregnant": p.pregnant,
+        "disability": p.disability,
+        "unaccompanied": p.unaccompanied,
+    }
+    screening = {
+        "uuid": new_uuid(),
+        "organization_id": run.organization_id,
+        "created_by_id": run.actor_id,
+        "created_at": now,
+        "identified_at": data.identified_at,
+        "region": data.region,
+        "identification_context": data.identification_context,
+        "acts": list(data.acts),
+        "means": list(data.means),
+        "purposes": list(data.purposes),
+        "indicators": list(data.indicators),
+        "needs": list(data.needs),
+        "stated_consent": data.stated_consent,
+        "context": data.context_facts.model_dump(),
+        "notes": data.notes,
+        "facts": _facts_json(data),
+        "status": determination.status,
+        "missing_elements": list(determination.missing_elements),
+        "aggravating": list(determination.aggravating),
+        "exploitation_form": determination.exploitation_form,
+        "explanation": [r.as_dict() for r in determination.explanation],
+        "alerts": list(determination.alerts),
+        "rule_version": determination.rule_version,
+        "tags": list(person_profile.tags),
+        "age_years": person_profile.age_years,
+        "age_group": person_profile.age_group,
+        "unodc_category": person_profile.unodc_category,
+        "mp_band": person_profile.mp_band,
+        "ctdc_band": person_profile.ctdc_band,
+    }
+    view = SimpleNamespace(
+        id=0,  # the fact's screening_id and person_id are the writer's
+        organization_id=run.organization_id,
+        effective_status=screening["status"],
+        case=SimpleNamespace(person=SimpleNamespace(**person)),
+        **{k: screening[k] for k in _VIEW_FIELDS},
+    )
+    fact = facts.fact_values(cast(Any, view), profile.list_kind)
+    del fact["screening_id"], fact["person_id"]
+    keys = facts.encode(cast(Any, view))
+    key_id = encoding.encoder(keyring().index_key).key_id
+    return _Rows(
+        case=_bind(run, _CASES, case),
+        person=_bind(run, _PERSONS, person),
+        screening=_bind(run, _SCREENINGS, screening),
+        fact=_bind(run, _FACTS, fact),
+        link=_bind(run, _LINKS, facts.linkage_values(keys, key_id)),
+        record=(),
+        purposes=sorted(set(data.purposes)),
+        blocks=encoding.unpack_codes(keys.blocks),
+    )
+
+
+_CASES = cast(sa.Table, Case.__table__)
+_PERSONS = cast(sa.Table, Person.__table__)
+_SCREENINGS = cast(sa.Table, Screening.__table__)
+_FACTS = cast(sa.Table, ScreeningFact.__table__)
+_LINKS = cast(sa.Table, LinkageRecord.__table__)
+_RECORDS = cast(sa.Table, ImportRecord.__table__)
 
 
 def _existing_keys(organization_id: int, register: str) -> set[str]:
@@ -329,155 +610,54 @@ class _Writer:
         self.batch = batch
         return batch
 
-    def write(self, chunk: list[_Valid]) -> int:
-        if not chunk:
+    def write(self, chunk: list[_Checked], columns: dict[str, list[str]]) -> int:
+        """Write the prepared rows of ``chunk``: ids first, then one bulk insert per table."""
+        rows = [item.rows for item in chunk if item.rows is not None]
+        if not rows:
             return 0
-        assert self.batch is not None
-        profile, org, now = self.profile, self.organization, self.now
-        closed = profile.case_status == "closed"
-        cases: list[dict[str, Any]] = []
-        persons: list[dict[str, Any]] = []
-        screenings: list[dict[str, Any]] = []
-        decided = []
-        for item in chunk:
-            data = item.data
-            inputs = screening_services.facts_from(data)
-            determination = screening_rules.determine(inputs)
-            person_profile = screening_rules.profile(inputs)
-            decided.append((determination, person_profile))
-            cases.append(
-                {
-                    "uuid": new_uuid(),
-                    "organization_id": org.id,
-                    "created_by_id": self.actor_id,
-                    "status": profile.case_status,
-                    "region": data.region,
-                    "determination": determination.status,
-                    "created_at": now,
-                    "updated_at": now,
-                    "closed_at": now if closed else None,
-                    "legal_hold": False,
-                    "version": 1,
-                }
-            )
-        case_ids = bulk.insert(cast(sa.Table, Case.__table__), cases, ids=True)
-        for item, case_id, (determination, person_profile) in zip(
-            chunk, case_ids, decided, strict=True
-        ):
-            data = item.data
-            p = data.person
-            document = p.document.recorded if p.document else None
-            persons.append(
-                {
-                    "case_id": case_id,
-                    "given_names": p.given_names,
-                    "family_names": p.family_names,
-                    "date_of_birth": p.date_of_birth.isoformat() if p.date_of_birth else None,
-                    "document_type": document.type if document else None,
-                    "document_number": document.number if document else None,
-                    "contact": p.contact,
-                    "address": p.address,
-                    "name_index": screening_services.name_index(p.given_names, p.family_names),
-                    "document_index": screening_services.document_index(
-                        document.number if document else None
-                    ),
-                    "sex": p.sex,
-                    "gender_identity": p.gender_identity,
-                    "lgbtqi": p.lgbtqi,
-                    "age_years": p.age_years,
-                    "age_estimated": p.age_estimated,
-                    "appears_minor": p.appears_minor,
-                    "nationality": list(p.nationality),
-                    "languages": list(p.languages),
-                    "migration_status": p.migration_status,
-                    "pregnant": p.pregnant,
-                    "disability": p.disability,
-                    "unaccompanied": p.unaccompanied,
-                }
-            )
-            screenings.append(
-                {
-                    "uuid": new_uuid(),
-                    "case_id": case_id,
-                    "organization_id": org.id,
-                    "created_by_id": self.actor_id,
-                    "created_at": now,
-                    "identified_at": data.identified_at,
-                    "region": data.region,
-                    "identification_context": data.identification_context,
-                    "acts": list(data.acts),
-                    "means": list(data.means),
-                    "purposes": list(data.purposes),
-                    "indicators": list(data.indicators),
-                    "needs": list(data.needs),
-                    "stated_consent": data.stated_consent,
-                    "context": data.context_facts.model_dump(),
-                    "notes": data.notes,
-                    "facts": _facts_json(data),
-                    "status": determination.status,
-                    "missing_elements": list(determination.missing_elements),
-                    "aggravating": list(determination.aggravating),
-                    "exploitation_form": determination.exploitation_form,
-                    "explanation": [r.as_dict() for r in determination.explanation],
-                    "alerts": list(determination.alerts),
-                    "rule_version": determination.rule_version,
-                    "tags": list(person_profile.tags),
-                    "age_years": person_profile.age_years,
-                    "age_group": person_profile.age_group,
-                    "unodc_category": person_profile.unodc_category,
-                    "mp_band": person_profile.mp_band,
-                    "ctdc_band": person_profile.ctdc_band,
-                }
-            )
-        bulk.insert(cast(sa.Table, Person.__table__), persons)
-        screening_ids = bulk.insert(cast(sa.Table, Screening.__table__), screenings, ids=True)
+        assert self.batch is not None and len(rows) == len(chunk)
+        case_ids = bulk.allocate_ids(_CASES, len(rows))
+        screening_ids = bulk.allocate_ids(_SCREENINGS, len(rows))
+        pairs = list(zip(case_ids, screening_ids, rows, strict=True))
+        bulk.write(_CASES, ["id", *columns["cases"]], [(c, *r.case) for c, _, r in pairs])
+        bulk.write(
+            _PERSONS, ["case_id", *columns["persons"]], [(c, *r.person) for c, _, r in pairs]
+        )
+        bulk.write(
+            _SCREENINGS,
+            ["id", "case_id", *columns["screenings"]],
+            [(s, c, *r.screening) for c, s, r in pairs],
+        )
+        bulk.write(
+            _FACTS,
+            ["screening_id", "person_id", *columns["screening_facts"]],
+            [(s, s, *r.fact) for _, s, r in pairs],
+        )
+        bulk.write(
+            cast(sa.Table, ScreeningFactPurpose.__table__),
+            ["screening_id", "purpose"],
+            [(s, p) for _, s, r in pairs for p in r.purposes],
+        )
+        bulk.write(
+            _LINKS,
+            ["screening_id", *columns["linkage_records"]],
+            [(s, *r.link) for _, s, r in pairs],
+        )
+        # in key order: each insert lands next to the previous one in the key's index
+        bulk.write(
+            cast(sa.Table, LinkageBlock.__table__),
+            ["block", "screening_id"],
+            sorted((b, s) for _, s, r in pairs for b in r.blocks),
+        )
+        batch = (self.batch.id, self.organization.id, self.profile.register)
+        bulk.write(
+            _RECORDS,
+            ["batch_id", "organization_id", "register", "case_id", "screening_id"]
+            + columns["import_records"],
+            [(*batch, c, s, *r.record) for c, s, r in pairs],
+        )
         self.screening_ids += screening_ids
-        fact_rows: list[dict[str, Any]] = []
-        purpose_rows: list[dict[str, Any]] = []
-        link_rows: list[dict[str, Any]] = []
-        block_rows: list[dict[str, int]] = []
-        records: list[dict[str, Any]] = []
-        key_id = encoding.encoder(keyring().index_key).key_id
-        for item, case_id, screening_id, person, screening in zip(
-            chunk, case_ids, screening_ids, persons, screenings, strict=True
-        ):
-            view = SimpleNamespace(
-                id=screening_id,
-                organization_id=org.id,
-                effective_status=screening["status"],
-                case=SimpleNamespace(person=SimpleNamespace(**person)),
-                **{k: screening[k] for k in _VIEW_FIELDS},
-            )
-            fact_rows.append(facts.fact_values(cast(Any, view), profile.list_kind))
-            keys = facts.encode(cast(Any, view))
-            link_rows.append({"screening_id": screening_id, **facts.linkage_values(keys, key_id)})
-            block_rows.extend(facts.block_rows(screening_id, keys))
-            purpose_rows.extend(
-                {"screening_id": screening_id, "purpose": p}
-                for p in sorted(set(screening["purposes"]))
-            )
-            records.append(
-                {
-                    "batch_id": self.batch.id,
-                    "organization_id": org.id,
-                    "register": profile.register,
-                    "source_key": item.source_key,
-                    "source_record_id": item.source_id,
-                    "line": item.line,
-                    "case_id": case_id,
-                    "screening_id": screening_id,
-                    "imported_at": now,
-                }
-            )
-        for model_, rows in (
-            (ScreeningFact, fact_rows),
-            (ScreeningFactPurpose, purpose_rows),
-            (LinkageRecord, link_rows),
-            (LinkageBlock, block_rows),
-            (ImportRecord, records),
-        ):
-            bulk.insert(cast(sa.Table, model_.__table__), rows)
-        return len(chunk)
+        return len(rows)
 
 
 _VIEW_FIELDS = (
