@@ -28,14 +28,14 @@ import numpy as np
 
 from caseapp.facts.table import NO_YEAR, Table
 
-MODEL_VERSION = "fs-1"
+MODEL_VERSION = "fs-2"  # fs-2: the "contained" name level
 DEFAULT_THRESHOLD = 10.0  # bits: the floor, and the threshold of the default model
 DEFAULT_MATCH_PROBABILITY = 0.5  # posterior match probability an estimated model links at
 NEAR_THRESHOLD = 3.0  # bits either side of the threshold: "rests on a near pair"
 MIN_RECORDS_TO_ESTIMATE = 1000
 RANDOM_PAIRS = 1_000_000
 EM_ITERATIONS = 30
-_NAME_LEVELS = ("exact", "dice_0.90", "dice_0.75", "dice_0.60", "different")
+_NAME_LEVELS = ("exact", "dice_0.90", "contained", "dice_0.75", "dice_0.60", "different")
 LEVELS: dict[str, tuple[str, ...]] = {
     "given": _NAME_LEVELS,
     "family": _NAME_LEVELS,
@@ -45,19 +45,20 @@ LEVELS: dict[str, tuple[str, ...]] = {
 }
 FIELDS = tuple(LEVELS)
 _DICE = (0.9, 0.75, 0.6)
+_CONTAINED = 0.95  # share of the smaller name's filter bits set in the other's
 _CHUNK = 1 << 19
 
 # Hand-set starting values (also the model before any estimate): m per level, u per level.
 _DEFAULT_M = {
-    "given": (0.85, 0.08, 0.04, 0.01, 0.02),
-    "family": (0.85, 0.08, 0.04, 0.01, 0.02),
+    "given": (0.85, 0.08, 0.03, 0.03, 0.01, 0.01),
+    "family": (0.85, 0.08, 0.03, 0.03, 0.01, 0.01),
     "dob": (0.85, 0.02, 0.06, 0.02, 0.04, 0.01),
     "sex": (0.98, 0.02),
     "doc": (0.95, 0.02, 0.03),
 }
 _DEFAULT_U = {
-    "given": (0.002, 0.001, 0.01, 0.05, 0.937),
-    "family": (0.001, 0.001, 0.008, 0.04, 0.95),
+    "given": (0.002, 0.001, 0.003, 0.01, 0.05, 0.934),
+    "family": (0.001, 0.001, 0.002, 0.008, 0.04, 0.948),
     "dob": (0.00005, 0.00003, 0.0004, 0.002, 0.06, 0.93751),
     "sex": (0.5, 0.5),
     # registers issue numbers in sequence: one edit apart is not rare among strangers
@@ -95,6 +96,13 @@ class Model:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], frequencies: dict[str, dict[int, int]]) -> Model:
+        """A stored model; one stored with other comparison levels (an older version)
+        gives the default parameters until the next relink estimates a new one."""
+        stored = data.get("m") or {}
+        if any(len(stored.get(k) or ()) != len(v) for k, v in LEVELS.items()):
+            fallback = default_model()
+            fallback.version = f"{MODEL_VERSION}-default"
+            return fallback
         return cls(
             m={k: list(v) for k, v in data["m"].items()},
             u={k: list(v) for k, v in data["u"].items()},
@@ -143,13 +151,24 @@ def _dice(rows: np.ndarray, counts: np.ndarray, i: np.ndarray, j: np.ndarray) ->
     return np.where(total > 0, 2 * common / np.maximum(total, 1), 0.0)
 
 
-def _name_level(exact: np.ndarray, dice: np.ndarray, missing: np.ndarray) -> np.ndarray:
-    level = np.full(len(dice), 4, dtype=np.int8)
-    for k, cut in reversed(list(enumerate(_DICE, start=1))):
-        level[dice >= cut] = k
+def _name_level(
+    exact: np.ndarray, dice: np.ndarray, contained: np.ndarray, missing: np.ndarray
+) -> np.ndarray:
+    level = np.full(len(dice), _NAME_LEVELS.index("different"), dtype=np.int8)
+    for cut in reversed(_DICE):
+        level[dice >= cut] = _NAME_LEVELS.index(f"dice_{cut:.2f}")
+    level[(dice < _DICE[0]) & contained] = _NAME_LEVELS.index("contained")
     level[exact] = 0
     level[missing] = -1
     return level
+
+
+def _contained(dice: np.ndarray, xc: np.ndarray, yc: np.ndarray) -> np.ndarray:
+    """One name's bigrams (nearly) all within the other's: a name part dropped or added
+    ("Ramos" and "Ramos Valcanes"). From the Dice coefficient: common bits are
+    dice × (|x| + |y|) / 2, over the smaller filter."""
+    smaller = np.maximum(np.minimum(xc, yc), 1)
+    return (dice * (xc + yc) / (2 * smaller) >= _CONTAINED) & (xc > 0) & (yc > 0)
 
 
 def compare(t: Table, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -165,21 +184,40 @@ def _compare_chunk(t: Table, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     n = len(a)
     out = np.empty((n, len(FIELDS)), dtype=np.int8)
     # names, straight or with given and family names swapped (whichever agrees better)
-    gg = _dice(t.given, t.given_count, a, b)
-    ff = _dice(t.family, t.family_count, a, b)
-    gf = _dice_cross(t.given, t.given_count, t.family, t.family_count, a, b)
-    fg = _dice_cross(t.family, t.family_count, t.given, t.given_count, a, b)
-    swap = (gf + fg) > (gg + ff + 0.2)
+    swap, gg, ff, gf, fg = _name_dice(t, a, b)
     g_missing = (t.given_count[a] == 0) | (t.given_count[b] == 0)
     f_missing = (t.family_count[a] == 0) | (t.family_count[b] == 0)
     g_exact = (t.given_value[a] == t.given_value[b]) & ~swap & ~g_missing
     f_exact = (t.family_value[a] == t.family_value[b]) & ~swap & ~f_missing
-    out[:, 0] = _name_level(g_exact, np.where(swap, gf, gg), g_missing)
-    out[:, 1] = _name_level(f_exact, np.where(swap, fg, ff), f_missing)
+    gc, fc = t.given_count, t.family_count
+    g_in = np.where(swap, _contained(gf, gc[a], fc[b]), _contained(gg, gc[a], gc[b]))
+    f_in = np.where(swap, _contained(fg, fc[a], gc[b]), _contained(ff, fc[a], fc[b]))
+    out[:, 0] = _name_level(g_exact, np.where(swap, gf, gg), g_in, g_missing)
+    out[:, 1] = _name_level(f_exact, np.where(swap, fg, ff), f_in, f_missing)
     out[:, 2] = _dob_level(t, a, b)
     sa, sb = t.sex[a], t.sex[b]
     out[:, 3] = np.where((sa < 0) | (sb < 0), -1, np.where(sa == sb, 0, 1))
     out[:, 4] = _doc_level(t, a, b)
+    return out
+
+
+def _name_dice(
+    t: Table, a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Whether the pair's names compare better with given and family swapped, and the
+    four Dice coefficients (given–given, family–family, given–family, family–given)."""
+    gg = _dice(t.given, t.given_count, a, b)
+    ff = _dice(t.family, t.family_count, a, b)
+    gf = _dice_cross(t.given, t.given_count, t.family, t.family_count, a, b)
+    fg = _dice_cross(t.family, t.family_count, t.given, t.given_count, a, b)
+    return (gf + fg) > (gg + ff + 0.2), gg, ff, gf, fg
+
+
+def swapped(t: Table, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Per pair: its names were compared with given and family names swapped."""
+    out = np.zeros(len(i), dtype=bool)
+    for lo in range(0, len(i), _CHUNK):
+        out[lo : lo + _CHUNK] = _name_dice(t, i[lo : lo + _CHUNK], j[lo : lo + _CHUNK])[0]
     return out
 
 
@@ -242,19 +280,59 @@ def score(model: Model, t: Table, i: np.ndarray, j: np.ndarray, levels: np.ndarr
         lv = levels[:, k]
         present = lv >= 0
         total[present] += w[lv[present]]
-    for k, name, values in ((0, "given", t.given_value), (1, "family", t.family_value)):
-        exact = levels[:, k] == 0
-        if not exact.any() or not model.adjust or not model.records:
-            continue
-        table = model.frequencies.get(name) or {}
-        codes = values[i[exact]]
-        counts = np.fromiter(
-            (table.get(int(c), 1) for c in codes.tolist()), dtype=np.float64, count=len(codes)
-        )
-        u_value = np.maximum(counts / model.records, 1.0 / max(model.records, 1))
-        m_exact = model.m[name][0]
-        total[exact] += np.log2(m_exact / u_value) - math.log2(m_exact / model.u[name][0])
-    return total
+    if not model.adjust or not model.records:
+        return total
+    return total + _name_frequency_adjustment(model, t, i, j, levels)
+
+
+_NAME_DIFFERENT = _NAME_LEVELS.index("different")
+
+
+def _name_frequency_adjustment(
+    model: Model, t: Table, i: np.ndarray, j: np.ndarray, levels: np.ndarray
+) -> np.ndarray:
+    """Term-frequency adjustment of the name levels, in bits.
+
+    An agreement on a name says as much as that name is rare: ``u`` of the value is its
+    share of the records (the keyed frequency table), against the mean ``u`` of exact
+    agreement. Exact agreement is adjusted both ways; a near agreement (one typo, a part
+    short, a similar spelling) only down, by the more common of the two values compared:
+    "María" against "Maríia", or "Hernández" within "Méndez Hernández", is as common as
+    "María" or "Hernández", but two rare values that share only a part are not rare
+    together. Names compared swapped (given against family) take each value's frequency
+    in its own field, so a common given name found in the family field still counts as
+    common."""
+    out = np.zeros(len(i), dtype=np.float64)
+    names = levels[:, :2]
+    agreeing = np.flatnonzero(((names >= 0) & (names < _NAME_DIFFERENT)).any(axis=1))
+    if not len(agreeing):
+        return out
+    a, b = i[agreeing], j[agreeing]
+    swap = swapped(t, a, b)
+    tf_given = _term_frequency(model, "given", t.given_value)
+    tf_family = _term_frequency(model, "family", t.family_value)
+    for k, name, mine, other in (
+        (0, "given", tf_given, tf_family),
+        (1, "family", tf_family, tf_given),
+    ):
+        lv = names[agreeing, k]
+        tf = np.maximum(mine[a], np.where(swap, other[b], mine[b]))
+        adjust = np.log2(model.u[name][0] / tf)
+        adjust = np.where(lv == 0, adjust, np.minimum(adjust, 0.0))
+        use = (lv >= 0) & (lv < _NAME_DIFFERENT)
+        out[agreeing[use]] += adjust[use]
+    return out
+
+
+def _term_frequency(model: Model, name: str, values: np.ndarray) -> np.ndarray:
+    """Per record: the share of records holding its value of the field (the keyed
+    frequency table; a value not in it, or missing, counts as one record)."""
+    table = model.frequencies.get(name) or {}
+    codes, inverse = np.unique(values, return_inverse=True)
+    counts = np.fromiter(
+        (table.get(int(c), 1) for c in codes.tolist()), dtype=np.float64, count=len(codes)
+    )
+    return np.maximum(counts, 1.0)[inverse.reshape(-1)] / model.records
 
 
 # -- estimation ---------------------------------------------------------------------------

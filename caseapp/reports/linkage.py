@@ -36,6 +36,7 @@ FIELD_LABELS = {
 _NAME_LEVELS = {
     "exact": _l("Iguales"),
     "dice_0.90": _l("Casi iguales (similitud de Dice ≥ 0,90)"),
+    "contained": _l("Uno contiene al otro (una parte de más o de menos)"),
     "dice_0.75": _l("Parecidos (similitud de Dice ≥ 0,75)"),
     "dice_0.60": _l("Algo parecidos (similitud de Dice ≥ 0,60)"),
     "different": _l("Distintos"),
