@@ -96,9 +96,7 @@ def test_workers_and_one_process_report_the_same_problems(
 ) -> None:
     data, profile = xlsx(tmp_path), profiles.load("police-register")
     one = services.import_file(SYSTEM, org("PNP-TRATA-MDD"), profile, data, dry_run=True)
-    two = services.import_file(
-        SYSTEM, org("PNP-TRATA-MDD"), profile, data, dry_run=True, workers=2
-    )
+    two = services.import_file(SYSTEM, org("PNP-TRATA-MDD"), profile, data, dry_run=True, workers=2)
     assert one.summary() == two.summary()
     assert one.summary()["bad_rows"] == 4 and one.summary()["created"] == 56
     assert [p.as_row() for p in one.problems] == [p.as_row() for p in two.problems]
