@@ -29,6 +29,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -107,6 +108,8 @@ def run_step(step: str, path: Path, org_code: str, profile_out: Path | None) -> 
         wall, cpu = time.perf_counter(), time.process_time()
         workers_cpu = _children_cpu()
         db_cpu = _db_cpu(probe)
+        sampler = TreeMemory()
+        sampler.start()
         if profiler is not None:
             profiler.enable()
         data = path.read_bytes()
@@ -127,6 +130,7 @@ def run_step(step: str, path: Path, org_code: str, profile_out: Path | None) -> 
         if profiler is not None:
             profiler.disable()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        sampler.stop()
         workers_cpu = _children_cpu() - workers_cpu
         db_cpu = _db_cpu(probe) - db_cpu
         after = int(db.session.scalar(sa.select(sa.func.count()).select_from(Screening)) or 0)
@@ -148,6 +152,7 @@ def run_step(step: str, path: Path, org_code: str, profile_out: Path | None) -> 
         "workers": services.workers_default(),
         "workers_cpu": workers_cpu,
         "workers_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "tree_pss_mb": sampler.peak_mb,
         "rows": result.rows,
         "created": result.created,
         "existing": result.existing,
@@ -174,10 +179,54 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+class TreeMemory:
+    """The peak of the memory this process and its workers hold together, sampled every
+    0.5 s (reading smaps_rollup costs the kernel a walk of the page tables): the sum of their proportional set sizes (``Pss`` of /proc/PID/smaps_rollup: a
+    page shared by the forked workers and their parent counts once, split among them).
+    The workers' own peaks (``ru_maxrss``) do not add up: they count the parent's shared
+    pages again, and the workers are gone before the main process links the batch."""
+
+    def __init__(self) -> None:
+        self.peak_mb = 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            self.peak_mb = max(self.peak_mb, _tree_pss_kb(os.getpid()) / 1024)
+            if self._done.wait(0.5):
+                return
+
+
+def _tree_pss_kb(pid: int) -> int:
+    total = 0
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            pids += [int(p) for p in task.read_text().split()]
+        except OSError:
+            continue
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+                    break
+        except OSError:  # a worker that just ended
+            continue
+    return total
+
+
 def memory_mb(s: dict[str, Any]) -> float:
-    """Peak memory of a step, counted high: the main process's peak plus each worker at the
-    largest worker's peak (a forked worker shares its parent's pages until it writes them)."""
-    return float(s["rss_mb"] + s.get("workers", 0) * s.get("workers_rss_mb", 0.0))
+    """Peak memory of a step: the process tree's sampled PSS (older result files: RSS)."""
+    return float(s.get("tree_pss_mb") or s["rss_mb"])
 
 
 def _db_cpu(probe: Any) -> float:
@@ -285,7 +334,7 @@ def describe_step(s: dict[str, Any]) -> str:
     return (
         f"{s['wall']:.1f} s wall, {s['cpu']:.1f} s CPU + workers {s.get('workers_cpu', 0):.1f} s"
         f"{db_cpu}, peak RSS {s['rss_mb']:.0f} MB + {s.get('workers', 0)} × "
-        f"{s.get('workers_rss_mb', 0):.0f} MB, "
+        f"{s.get('workers_rss_mb', 0):.0f} MB, together (PSS) {memory_mb(s):.0f} MB, "
         f"{s['rows']:,} rows, {s['created']:,} created, {s['existing']:,} already imported, "
         f"{s['problems']} problems{relink}"
     )
@@ -331,10 +380,10 @@ def render(
     lines.append("")
     lines.append(
         "| database | step | wall s | CPU s (app: main + workers) | CPU s (PostgreSQL) | "
-        "peak RSS (main + workers) | rows | "
+        "peak RSS (main + workers) | peak memory, all processes (PSS) | rows | "
         "created | already imported | relink (in the real run) | goal met? |"
     )
-    lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     labels = {"dry": "dry run", "real": "real run", "again": "re-import"}
     for b in backends:
         for s in b.steps:
@@ -350,7 +399,8 @@ def render(
                 f"{s['cpu']:.1f} + {s.get('workers_cpu', 0):.1f} | "
                 + (f"{s['db_cpu']:.1f}" if s.get("db_cpu") is not None else "—")
                 + f" | {s['rss_mb']:.0f} + {s.get('workers', 0)} × "
-                f"{s.get('workers_rss_mb', 0):.0f} MB | {s['rows']:,} | {s['screenings_new']:,} | "
+                f"{s.get('workers_rss_mb', 0):.0f} MB | {memory_mb(s):.0f} MB | "
+                f"{s['rows']:,} | {s['screenings_new']:,} | "
                 f"{s['existing']:,} | {relink} | {'yes' if met else '**no**'} |"
             )
     lines.append("")

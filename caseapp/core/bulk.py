@@ -15,12 +15,20 @@ pipeline; ``COPY`` costs ~1 µs. Nothing here commits.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from caseapp.extensions import db
+
+try:  # the JSON wrappers SQLAlchemy's psycopg dialect binds (serialized by psycopg's json.dumps)
+    from psycopg.types.json import Json, Jsonb
+
+    _JSON_WRAPPERS: tuple[type, ...] = (Json, Jsonb)
+except ImportError:  # pragma: no cover (psycopg is a dependency)
+    _JSON_WRAPPERS = ()
 
 
 def insert(table: sa.Table, rows: Sequence[dict[str, Any]], *, ids: bool = False) -> list[int]:
@@ -57,8 +65,11 @@ class Binder:
         values += [make() for make in self.defaults.values()]
         for k, process in self.active:
             value = process(values[k])
-            # SQLite binds bytes as a memoryview, which cannot cross to another process
-            values[k] = bytes(value) if type(value) is memoryview else value
+            if type(value) is memoryview:  # SQLite's bytes: they cannot cross processes
+                value = bytes(value)
+            elif type(value) in _JSON_WRAPPERS:  # psycopg's: serialized here, not at COPY
+                value = (value.dumps or json.dumps)(value.obj)
+            values[k] = value
         return tuple(values)
 
 

@@ -220,6 +220,8 @@ def _expat_rows(
     state = {"collect": False, "row": 0, "col": 0}
 
     def start(tag: str, attrs: dict[str, str]) -> None:
+        if ":" in tag:  # a prefixed name (x:c): the local name counts
+            tag = tag.rpartition(":")[2]
         if tag == "c":
             ref = attrs.get("r")
             state["col"] = _column(ref) if ref else state["col"] + 1
@@ -239,6 +241,8 @@ def _expat_rows(
             row.clear()
 
     def end(tag: str) -> None:
+        if ":" in tag:
+            tag = tag.rpartition(":")[2]
         if tag in ("v", "t"):
             state["collect"] = False
         elif tag == "c":
@@ -273,8 +277,8 @@ def _expat_rows(
 
     parser = expat.ParserCreate(namespace_separator=None)
     parser.buffer_text = True
-    parser.StartElementHandler = lambda name, attrs: start(name.rpartition(":")[2], attrs)
-    parser.EndElementHandler = lambda name: end(name.rpartition(":")[2])
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
     parser.CharacterDataHandler = chars
     with archive.open(path) as stream:
         while chunk := stream.read(1 << 16):

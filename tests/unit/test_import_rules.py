@@ -254,3 +254,26 @@ def test_the_fast_xlsx_rows_are_openpyxls_values(tmp_path: Any, write_only: bool
     assert fast is not None
     assert padded(fast) == expected
     assert expected[1][1] == datetime(2020, 2, 1) and expected[3][2] == 71234567
+
+
+def test_the_fast_xlsx_rows_read_a_sheet_with_prefixed_element_names() -> None:
+    """Some producers write ``<x:row><x:c>`` with a namespace prefix: the local names
+    count; a row the file leaves out is an empty row."""
+    import io as _io
+    import zipfile
+
+    xml = (
+        '<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<x:sheetData><x:row r="1"><x:c r="A1" t="s"><x:v>0</x:v></x:c>'
+        '<x:c r="B1"><x:v>42</x:v></x:c></x:row>'
+        '<x:row r="3"><x:c r="C3" t="inlineStr"><x:is><x:t>hola</x:t></x:is></x:c></x:row>'
+        "</x:sheetData></x:worksheet>"
+    )
+    buffer = _io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", xml)
+    with zipfile.ZipFile(buffer) as archive:
+        rows = list(
+            readers._expat_rows(archive, "xl/worksheets/sheet1.xml", ["uno"], frozenset(), None)
+        )
+    assert rows == [("uno", 42), (), (None, None, "hola")]
