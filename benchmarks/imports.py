@@ -181,10 +181,11 @@ def _children_cpu() -> float:
 
 class TreeMemory:
     """The peak of the memory this process and its workers hold together, sampled every
-    0.5 s (reading smaps_rollup costs the kernel a walk of the page tables): the sum of their proportional set sizes (``Pss`` of /proc/PID/smaps_rollup: a
-    page shared by the forked workers and their parent counts once, split among them).
-    The workers' own peaks (``ru_maxrss``) do not add up: they count the parent's shared
-    pages again, and the workers are gone before the main process links the batch."""
+    0.5 s (reading smaps_rollup costs the kernel a walk of the page tables): the sum of
+    their proportional set sizes (``Pss`` of /proc/PID/smaps_rollup: a page shared by
+    the forked workers and their parent counts once, split among them). The workers'
+    own peaks (``ru_maxrss``) do not add up: they count the parent's shared pages again,
+    and the workers are gone before the main process links the batch."""
 
     def __init__(self) -> None:
         self.peak_mb = 0.0
