@@ -376,7 +376,8 @@ def render(
         f"- File: {info['rows']:,} rows, police-register profile, XLSX of "
         f"{info['file_mb']:.1f} MB"
         + (f" (written in {generated:.0f} s)" if generated is not None else "")
-        + "; goal per step: ≤ 60 s, peak RSS < 1 GB; re-import: 0 new records"
+        + "; goal per step: ≤ 60 s, peak memory of all its processes < 1 GB; "
+        "re-import: 0 new records"
     )
     lines.append("")
     lines.append(
@@ -431,14 +432,18 @@ Peruvian and Venezuelan names, Zipf-weighted, plus an invented long tail: 99.8 %
 date of birth and half with an age, 70 % with a document, 1–3 acts, 0–2 means, weighted
 purposes, 12 regions, dates 2017–2025). Each database is new (`flask db upgrade`, `flask
 seed`); each step is its own process (`python -m benchmarks.imports --step …`), so its
-peak RSS (`ru_maxrss`, interpreter and app included) is its own. A step is what `flask
-import run FILE --profile police-register --org PNP-TRATA-LIM [--dry-run]` does
-in-process: `caseapp.imports.services.import_file` (streaming read, mapping, the
-screening contract, the rules; on a real run cases, persons, screenings, facts, linkage
-encodings and provenance in chunks of 2,000 rows through `core.bulk`, then
-`facts.link_new`: here one `facts.relink_all()`, the database being empty), then the
-commit. Wall and CPU cover the file read to the commit; the relink column is a timer
-around `facts.relink_all` inside the real run (already in its wall time). PostgreSQL CPU
+peak RSS (`ru_maxrss`, interpreter and app included) is its own; its workers' CPU and
+largest peak RSS come from `RUSAGE_CHILDREN`, and the memory of all its processes
+together is the peak of their summed PSS, sampled every 0.5 s. A step is what `flask
+import run FILE --profile police-register --org PNP-TRATA-LIM [--dry-run]` does:
+`caseapp.imports.services.import_file` with one worker process per core (streaming read
+in the main process; mapping, the screening contract, the rules, encodings and bound
+values in the workers; on a real run cases, persons, screenings, facts, linkage
+encodings and provenance written by the main process in chunks of 2,000 rows through
+`core.bulk`, then `facts.link_new`: here one `facts.relink_all()`, the database being
+empty), then the commit. Wall and CPU cover the file read to the commit; the relink
+column is a timer around `facts.relink_all` inside the real run (already in its wall
+time). PostgreSQL CPU
 is the session backend's user + system time (`/proc/<pid>/stat`), background writers not
 included. The re-import is the same file again: every row is found by its keyed source
 id and nothing is written.
