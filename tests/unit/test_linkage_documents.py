@@ -58,3 +58,17 @@ def test_one_person_may_hold_a_number_and_its_adjacent_swap() -> None:
 def test_every_document_has_the_same_number_of_codes() -> None:
     for number in ("1234", "64451326", "A1234567890123456789"):
         assert len(record(number).doc or b"") == encoding.DOC_CODES * 8
+
+
+def test_document_codes_made_from_a_copied_hmac_state_are_the_stored_e3_codes() -> None:
+    """The document's codes are computed from a copied HMAC state (not remembered): they
+    must stay exactly the codes ``Encoder.code`` gives for the same fields, or every
+    stored ``e3`` document would stop matching a new screening's."""
+    encoder = encoding.Encoder(b"k" * 32)
+    number = "38567695"
+    codes = encoding.unpack_codes(encoder._doc(f"dni:{number}"))
+    assert codes[0] == encoder.code("doc", "dni", number)
+    assert codes[1 + 3] == encoder.code("doc-mask", "dni", "8", "3", "3857695")
+    swap = 1 + encoding.DOC_MASKS + 5  # positions 5 and 6 in order: "38567" + "69" + "5"
+    assert codes[swap] == encoder.code("doc-swap", "dni", "8", "5", "38567695")
+    assert codes[1 + 8] == 0  # an 8-character number has 8 masked codes, then zeros
