@@ -10,16 +10,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from openpyxl import Workbook
 
-from caseapp.accounts.models import Organization
 from caseapp.audit.services import SYSTEM
 from caseapp.extensions import db
 from caseapp.facts.models import LinkageBlock, LinkageRecord, ScreeningFact
 from caseapp.imports import profiles, services
 from caseapp.imports.models import ImportRecord
 from caseapp.screening.models import Case, Person, Screening
-from devtools.import_samples import POLICE_HEADER, police_rows
+from devtools.import_samples import police_rows
+from tests.integration.test_imports import org, police_xlsx
 
 PERSON = [c.name for c in Person.__table__.columns if c.name not in ("id", "case_id")]
 SCREENING = [
@@ -33,27 +32,13 @@ FACT = [
 LINK = [c.name for c in LinkageRecord.__table__.columns if c.name != "screening_id"]
 
 
-def org(code: str) -> Organization:
-    found = db.session.scalar(sa.select(Organization).where(Organization.code == code))
-    assert found is not None
-    return found
-
-
 def xlsx(tmp_path: Path) -> bytes:
     rows = [list(r) for r in police_rows(60, seed=11)]
     rows[4][13] = "Explotación minera ilegal"  # line 6: unknown purpose
     rows[9][1] = (date.today() + timedelta(days=10)).strftime("%d/%m/%Y")  # line 11: future
     rows[30][0] = rows[2][0]  # line 32: the source id of line 4 again (another chunk)
     rows[41][6], rows[41][7] = 130, None  # line 43: the contract refuses the age
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Victimas"
-    sheet.append(POLICE_HEADER)
-    for row in rows:
-        sheet.append(row)
-    path = tmp_path / "reta.xlsx"
-    book.save(path)
-    return path.read_bytes()
+    return police_xlsx(tmp_path, rows).read_bytes()
 
 
 def stored(code: str) -> dict[int, dict[str, Any]]:
