@@ -136,7 +136,6 @@ class _Checked:
 
     line: int
     source_id: str
-    source_key: str
     problems: list[Problem]  # mapping problems
     contract: list[Problem]  # the contract's, for the columns the mapping did not name
     existing: bool = False
@@ -365,7 +364,7 @@ def _check_chunk(run: _Run, chunk: list[readers.Row]) -> list[_Checked]:
     for line, cells in chunk:
         row = rules.map_row(profile, line, cells, headers=run.headers, today=run.today)
         key = source_key(profile.register, row.source_id)
-        checked = _Checked(line, row.source_id, key, row.problems, [])
+        checked = _Checked(line, row.source_id, row.problems, [])
         try:
             screening = parse_screening(row.payload, now=run.now)
         except ValidationFailed as exc:
