@@ -48,6 +48,8 @@ ORG = "PNP-TRATA-LIM"
 STEPS = ("dry", "real", "again")
 GOAL_SECONDS = 60.0
 GOAL_RSS_MB = 1024.0
+#: worker processes for the import (``--workers``); None: ``services.workers_default()``
+WORKERS: int | None = None
 
 START = "<!-- IMPORT:start (python -m benchmarks.imports rewrites this section) -->"
 END = "<!-- IMPORT:end -->"
@@ -121,7 +123,7 @@ def run_step(step: str, path: Path, org_code: str, profile_out: Path | None) -> 
                 data,
                 filename=path.name,
                 dry_run=step == "dry",
-                workers=services.workers_default(),
+                workers=WORKERS if WORKERS is not None else services.workers_default(),
             )
         except services.ImportRefused as exc:
             db.session.rollback()
@@ -149,7 +151,7 @@ def run_step(step: str, path: Path, org_code: str, profile_out: Path | None) -> 
         "db_cpu": db_cpu if probe is not None else None,
         "rss_mb": _rss_mb(),
         "rss_before_mb": rss_before,
-        "workers": services.workers_default(),
+        "workers": WORKERS if WORKERS is not None else services.workers_default(),
         "workers_cpu": workers_cpu,
         "workers_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "tree_pss_mb": sampler.peak_mb,
@@ -267,6 +269,8 @@ def step_process(
 ) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "benchmarks.imports", "--step", step, "--file", str(path)]
     cmd += ["--org", org]
+    if WORKERS is not None:
+        cmd += ["--workers", str(WORKERS)]
     if profile_out is not None:
         cmd += ["--cprofile", str(profile_out)]
     done = subprocess.run(
@@ -493,6 +497,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="",
         help="steps to profile (e.g. real,dry): a .pstats file each; its top is printed",
     )
+    p.add_argument(
+        "--workers", type=int, help="import worker processes (default: one per core; 0: none)"
+    )
     p.add_argument("--no-docs", action="store_true", help="do not write docs/performance.md")
     p.add_argument("--output", type=Path, default=DOCS)
     p.add_argument("--step", choices=STEPS, help=argparse.SUPPRESS)  # the child process
@@ -501,6 +508,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
+    global WORKERS
+    WORKERS = a.workers
     if a.step:
         prof = Path(a.cprofile) if a.cprofile else None
         print(json.dumps(run_step(a.step, a.file, a.org, prof)))

@@ -96,6 +96,26 @@ def write(table: sa.Table, columns: Sequence[str], values: Sequence[tuple[Any, .
             cursor.close()
 
 
+def write_integers(
+    table: sa.Table, columns: Sequence[str], values: Sequence[tuple[int, ...]]
+) -> None:
+    """:func:`write` for rows of integers only (a million blocking keys): on PostgreSQL the
+    ``COPY`` text is formatted here, ~10× cheaper than psycopg's per-row ``write_row``."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql" or not values:
+        write(table, columns, values)
+        return
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    preparer = connection.dialect.identifier_preparer
+    names = ", ".join(preparer.quote(c) for c in columns)
+    line = "\t".join(["%d"] * len(columns)) + "\n"
+    target = preparer.format_table(table)
+    with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+        for start in range(0, len(values), 50_000):
+            copy.write("".join([line % row for row in values[start : start + 50_000]]))
+
+
 def _defaults(table: sa.Table, given: list[str]) -> dict[str, Callable[[], Any]]:
     out: dict[str, Callable[[], Any]] = {}
     for column in table.columns:

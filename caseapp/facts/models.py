@@ -105,16 +105,25 @@ KEY_COLUMNS = (
 
 
 class LinkageBlock(db.Model):  # type: ignore[name-defined]
-    """One keyed blocking key of a screening: a new screening finds its candidates here."""
+    """One keyed blocking key of a screening: a new screening finds its candidates here.
+
+    A derived index of ``linkage_records.blocks`` (~12 rows per screening), so it carries
+    no foreign key: checking one per row was an eighth of a 100,000-row import's time on
+    PostgreSQL (ADR 0027). Whatever deletes a ``screening_facts`` row deletes its blocks
+    first (the import's rollback, the relink, the key rotation), and the retention purge
+    reaches them through :data:`BLOCK_OWNER` (``maintenance/retention.py``)."""
 
     __tablename__ = "linkage_blocks"
 
     block: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
-    screening_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("screening_facts.screening_id"), primary_key=True
-    )
+    screening_id: Mapped[int] = mapped_column(primary_key=True)
 
     __table_args__ = (sa.Index("ix_linkage_blocks_screening", "screening_id"),)
+
+
+#: the column of ``linkage_blocks`` naming its owner, and the owner's column (in place of a
+#: foreign key; see :class:`LinkageBlock`)
+BLOCK_OWNER = ("screening_id", "screening_facts.screening_id")
 
 
 class LinkageModel(db.Model):  # type: ignore[name-defined]

@@ -643,7 +643,7 @@ class _Writer:
             [(s, *r.link) for _, s, r in pairs],
         )
         # in key order: each insert lands next to the previous one in the key's index
-        bulk.write(
+        bulk.write_integers(
             cast(sa.Table, LinkageBlock.__table__),
             ["block", "screening_id"],
             sorted((b, s) for _, s, r in pairs for b in r.blocks),

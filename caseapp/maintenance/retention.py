@@ -41,7 +41,7 @@ from caseapp.core.errors import Conflict, Forbidden, NotFound
 from caseapp.core.idempotency import IdempotencyRecord
 from caseapp.core.security import Permission, has_permission
 from caseapp.extensions import db
-from caseapp.facts.models import KEY_COLUMNS
+from caseapp.facts.models import BLOCK_OWNER, KEY_COLUMNS
 from caseapp.maintenance.keys import encrypted_columns
 from caseapp.referrals.models import Consent, Referral, ReferralEvent
 from caseapp.screening.models import Case, Screening
@@ -53,8 +53,10 @@ PSEUDONYM_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "persons": ("name_index", "document_index"),
     "linkage_records": ("key_id", *KEY_COLUMNS),
 }
-#: tables whose rows are keyed pseudonyms only: a purge deletes the case's rows
-PSEUDONYM_ROWS = ("linkage_blocks",)
+#: tables whose rows are keyed pseudonyms only: a purge deletes the case's rows. Each names
+#: its column that points to its owner and the owner's column ("table.column"): they are
+#: derived rows written in bulk, without a foreign key (facts/models.py)
+PSEUDONYM_ROWS: Mapping[str, tuple[str, str]] = {"linkage_blocks": BLOCK_OWNER}
 RULES = ("closed", "open", "not_indicated")
 MAX_REASON = 500
 
@@ -211,6 +213,20 @@ def personal_columns() -> dict[sa.Table, tuple[FkPath, list[str]]]:
     return result
 
 
+def pseudonym_rows() -> dict[sa.Table, FkPath]:
+    """The tables of :data:`PSEUDONYM_ROWS` and their path to ``cases``: through their owner."""
+    out = {}
+    for name, (column, owner) in PSEUDONYM_ROWS.items():
+        table = db.metadata.tables[name]
+        owner_table, owner_column = owner.split(".")
+        target = db.metadata.tables[owner_table]
+        hops = case_path(target)
+        if hops is None:  # a programming error, never a case without its rows purged
+            raise RuntimeError(f"{owner_table} does not lead to cases")
+        out[table] = [(table.c[column], target.c[owner_column]), *hops]
+    return out
+
+
 # -- purge ------------------------------------------------------------------------------------
 def purge(
     actor: Actor | None,
@@ -269,11 +285,8 @@ def _purge_batch(
         db.session.execute(
             sa.update(table).where(_belongs(table, path, ids)).values(dict.fromkeys(columns))
         )
-    for name in PSEUDONYM_ROWS:
-        table = db.metadata.tables[name]
-        hops = case_path(table)
-        if hops is not None:
-            db.session.execute(sa.delete(table).where(_belongs(table, hops, ids)))
+    for table, hops in pseudonym_rows().items():
+        db.session.execute(sa.delete(table).where(_belongs(table, hops, ids)))
     cases = Case.__table__
     # a new version: an editor still holding the old one cannot write the data back
     db.session.execute(

@@ -55,3 +55,13 @@ def test_bulk_rows_read_back_as_orm_rows(app: Any, db_tx: None) -> None:
         sa.text("SELECT given_names FROM persons WHERE case_id = :id"), {"id": ids[0]}
     ).scalar_one()
     assert b"Rosa" not in bytes(raw)  # encrypted at rest, as the ORM writes it
+
+
+def test_integer_rows_are_written_exactly(app: Any, db_tx: None) -> None:
+    from caseapp.facts.models import LinkageBlock
+
+    table = cast(sa.Table, LinkageBlock.__table__)
+    rows = [(-(2**63), 7), (2**63 - 1, 7), (0, 8), (-1, 2**31 - 1)]
+    bulk.write_integers(table, ["block", "screening_id"], rows)
+    stored = db.session.execute(sa.select(table.c.block, table.c.screening_id)).all()
+    assert sorted(tuple(r) for r in stored) == sorted(rows)

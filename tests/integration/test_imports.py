@@ -17,7 +17,7 @@ from openpyxl import Workbook, load_workbook
 from caseapp.accounts.models import Organization
 from caseapp.audit.models import AuditEvent
 from caseapp.extensions import db
-from caseapp.facts.models import ScreeningFact
+from caseapp.facts.models import LinkageBlock, ScreeningFact
 from caseapp.imports import profiles
 from caseapp.imports.models import ImportBatch, ImportRecord
 from caseapp.referrals.models import Referral
@@ -529,11 +529,18 @@ def test_batches_are_listed_shown_and_rolled_back(app: Any, db_tx: None, tmp_pat
     shown = json.loads(run(app, "show", batch_id).output)
     assert shown["created"] == 20 and shown["list"] == "police"
     before = db.session.scalar(sa.select(sa.func.count()).select_from(ScreeningFact))
+    blocks = sa.select(sa.func.count()).select_from(LinkageBlock)
+    blocks_before = db.session.scalar(blocks)
+    assert blocks_before >= 20
+    # the blocks carry no foreign key (a derived index): the rollback deletes them itself
+    orphans = blocks.where(LinkageBlock.screening_id.not_in(sa.select(ScreeningFact.screening_id)))
 
     rolled = run(app, "rollback", batch_id)
     assert rolled.exit_code == 0, rolled.output
     assert imported_cases("PNP-TRATA-MDD") == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ScreeningFact)) == before - 20
+    assert db.session.scalar(orphans) == 0
+    assert db.session.scalar(blocks) < blocks_before
     batch = db.session.scalar(sa.select(ImportBatch).where(ImportBatch.uuid == batch_id))
     assert batch.status == "rolled_back" and batch.rolled_back_at is not None
     again = run(app, "rollback", batch_id)
