@@ -19,7 +19,9 @@ is linked with.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -47,6 +49,7 @@ FIELDS = tuple(LEVELS)
 _DICE = (0.9, 0.75, 0.6)
 _CONTAINED = 0.95  # share of the smaller name's filter bits set in the other's
 _CHUNK = 1 << 19
+_MAX_THREADS = 8
 
 # Hand-set starting values (also the model before any estimate): m per level, u per level.
 _DEFAULT_M = {
@@ -145,10 +148,21 @@ def default_model() -> Model:
 # -- comparison ---------------------------------------------------------------------------
 
 
-def _dice(rows: np.ndarray, counts: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    common = np.bitwise_count(rows[i] & rows[j]).sum(axis=1, dtype=np.int64)
-    total = counts[i] + counts[j]
-    return np.where(total > 0, 2 * common / np.maximum(total, 1), 0.0)
+def _common_bits(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per row, the bits set in both filters (column by column: NumPy's row sum over eight
+    words is three times slower)."""
+    both = np.bitwise_count(x & y)
+    out = both[:, 0].astype(np.int64)
+    for k in range(1, both.shape[1]):
+        out += both[:, k]
+    return out
+
+
+def _dice(x: np.ndarray, y: np.ndarray, xc: np.ndarray, yc: np.ndarray) -> np.ndarray:
+    """Dice coefficients of the filter rows ``x`` and ``y`` with their set bits; 0 when
+    either is empty."""
+    common = _common_bits(x, y)
+    return np.where((xc > 0) & (yc > 0), 2 * common / np.maximum(xc + yc, 1), 0.0)
 
 
 def _name_level(
@@ -173,79 +187,122 @@ def _contained(dice: np.ndarray, xc: np.ndarray, yc: np.ndarray) -> np.ndarray:
 
 def compare(t: Table, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Comparison levels (pairs × ``FIELDS``), int8, -1 for missing."""
-    out = np.empty((len(i), len(FIELDS)), dtype=np.int8)
-    for lo in range(0, len(i), _CHUNK):
-        a, b = i[lo : lo + _CHUNK], j[lo : lo + _CHUNK]
-        out[lo : lo + _CHUNK] = _compare_chunk(t, a, b)
-    return out
+    return compare_pairs(t, i, j)[0]
 
 
-def _compare_chunk(t: Table, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def compare_pairs(t: Table, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`compare`, and per pair whether its names were compared swapped (what
+    :func:`score` needs: pass it on rather than comparing the names again)."""
+    levels = np.empty((len(i), len(FIELDS)), dtype=np.int8)
+    swap = np.empty(len(i), dtype=bool)
+
+    def run(lo: int) -> None:
+        hi = lo + _CHUNK
+        levels[lo:hi], swap[lo:hi] = _compare_chunk(t, i[lo:hi], j[lo:hi])
+
+    _each_chunk(run, len(i))
+    return levels, swap
+
+
+def _cores() -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, _MAX_THREADS))
+
+
+def _each_chunk(run: Callable[[int], None], n: int) -> None:
+    """``run(lo)`` for each chunk start of ``n`` pairs; with more than one chunk on threads,
+    one per core (NumPy releases the GIL in the indexing and the bitwise work, so a
+    million-pair comparison runs on every core; each chunk writes its own rows). A pool
+    per call: a forked process (the import's workers) must not inherit one."""
+    starts = range(0, n, _CHUNK)
+    threads = min(_cores(), len(starts))
+    if threads < 2:
+        for lo in starts:
+            run(lo)
+        return
+    with ThreadPoolExecutor(threads, thread_name_prefix="linkage-compare") as pool:
+        for done in [pool.submit(run, lo) for lo in starts]:
+            done.result()  # re-raises a chunk's exception
+
+
+def _compare_chunk(t: Table, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(a)
     out = np.empty((n, len(FIELDS)), dtype=np.int8)
     # names, straight or with given and family names swapped (whichever agrees better)
-    swap, gg, ff, gf, fg = _name_dice(t, a, b)
-    g_missing = (t.given_count[a] == 0) | (t.given_count[b] == 0)
-    f_missing = (t.family_count[a] == 0) | (t.family_count[b] == 0)
+    gca, gcb = t.given_count[a], t.given_count[b]
+    fca, fcb = t.family_count[a], t.family_count[b]
+    swap, gg, ff, gf, fg = _name_dice(t, a, b, (gca, gcb, fca, fcb))
+    g_missing = (gca == 0) | (gcb == 0)
+    f_missing = (fca == 0) | (fcb == 0)
     g_exact = (t.given_value[a] == t.given_value[b]) & ~swap & ~g_missing
     f_exact = (t.family_value[a] == t.family_value[b]) & ~swap & ~f_missing
-    gc, fc = t.given_count, t.family_count
-    g_in = np.where(swap, _contained(gf, gc[a], fc[b]), _contained(gg, gc[a], gc[b]))
-    f_in = np.where(swap, _contained(fg, fc[a], gc[b]), _contained(ff, fc[a], fc[b]))
+    g_in = np.where(swap, _contained(gf, gca, fcb), _contained(gg, gca, gcb))
+    f_in = np.where(swap, _contained(fg, fca, gcb), _contained(ff, fca, fcb))
     out[:, 0] = _name_level(g_exact, np.where(swap, gf, gg), g_in, g_missing)
     out[:, 1] = _name_level(f_exact, np.where(swap, fg, ff), f_in, f_missing)
     out[:, 2] = _dob_level(t, a, b)
     sa, sb = t.sex[a], t.sex[b]
     out[:, 3] = np.where((sa < 0) | (sb < 0), -1, np.where(sa == sb, 0, 1))
     out[:, 4] = _doc_level(t, a, b)
-    return out
+    return out, swap
 
 
 def _name_dice(
-    t: Table, a: np.ndarray, b: np.ndarray
+    t: Table,
+    a: np.ndarray,
+    b: np.ndarray,
+    counts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Whether the pair's names compare better with given and family swapped, and the
-    four Dice coefficients (given–given, family–family, given–family, family–given)."""
-    gg = _dice(t.given, t.given_count, a, b)
-    ff = _dice(t.family, t.family_count, a, b)
-    gf = _dice_cross(t.given, t.given_count, t.family, t.family_count, a, b)
-    fg = _dice_cross(t.family, t.family_count, t.given, t.given_count, a, b)
+    four Dice coefficients (given–given, family–family, given–family, family–given).
+    ``counts``: the filters' set bits (given of a, of b, family of a, of b), if known.
+    Each side's filters are gathered once."""
+    gca, gcb, fca, fcb = counts or (
+        t.given_count[a],
+        t.given_count[b],
+        t.family_count[a],
+        t.family_count[b],
+    )
+    ga, gb, fa, fb = t.given[a], t.given[b], t.family[a], t.family[b]
+    gg = _dice(ga, gb, gca, gcb)
+    ff = _dice(fa, fb, fca, fcb)
+    gf = _dice(ga, fb, gca, fcb)
+    fg = _dice(fa, gb, fca, gcb)
     return (gf + fg) > (gg + ff + 0.2), gg, ff, gf, fg
 
 
 def swapped(t: Table, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Per pair: its names were compared with given and family names swapped."""
     out = np.zeros(len(i), dtype=bool)
-    for lo in range(0, len(i), _CHUNK):
+
+    def run(lo: int) -> None:
         out[lo : lo + _CHUNK] = _name_dice(t, i[lo : lo + _CHUNK], j[lo : lo + _CHUNK])[0]
+
+    _each_chunk(run, len(i))
     return out
-
-
-def _dice_cross(
-    x: np.ndarray, xc: np.ndarray, y: np.ndarray, yc: np.ndarray, a: np.ndarray, b: np.ndarray
-) -> np.ndarray:
-    common = np.bitwise_count(x[a] & y[b]).sum(axis=1, dtype=np.int64)
-    total = xc[a] + yc[b]
-    return np.where((xc[a] > 0) & (yc[b] > 0), 2 * common / np.maximum(total, 1), 0.0)
 
 
 def _dob_level(t: Table, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     ya, yb = t.year[a], t.year[b]
     missing = (ya == NO_YEAR) | (yb == NO_YEAR)
     both = t.dated[a] & t.dated[b]
-    da, db = t.dob[a], t.dob[b]
-    exact = both & (da[:, 0] == db[:, 0])
-    swap = both & (
-        ((da[:, 1] != 0) & (da[:, 1] == db[:, 0])) | ((db[:, 1] != 0) & (db[:, 1] == da[:, 0]))
-    )
-    one_edit = both & (da[:, 2:] == db[:, 2:]).any(axis=1)
     near_year = np.abs(ya - yb) <= 1
     level = np.full(len(a), 5, dtype=np.int8)
     level[~both & near_year] = 4
     level[both & near_year] = 3
-    level[one_edit] = 2
-    level[swap] = 1
-    level[exact] = 0
+    # the codes only where both dates are known (column by column, as the documents)
+    dated = np.flatnonzero(both)
+    da, db = a[dated], b[dated]
+    a0, b0 = t.dob[da, 0], t.dob[db, 0]
+    a1, b1 = t.dob[da, 1], t.dob[db, 1]
+    one_edit = np.zeros(len(dated), dtype=bool)
+    for k in range(2, t.dob.shape[1]):
+        one_edit |= t.dob[da, k] == t.dob[db, k]
+    found = level[dated]
+    found[one_edit] = 2
+    found[((a1 != 0) & (a1 == b0)) | ((b1 != 0) & (b1 == a0))] = 1
+    found[a0 == b0] = 0
+    level[dated] = found
     level[missing] = -1
     return level
 
@@ -256,9 +313,10 @@ def _doc_level(t: Table, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a, b = a[comparable], b[comparable]
     exact = t.doc[a, 0] == t.doc[b, 0]
     # one character different or two adjacent ones swapped: a masked or swap code shared
-    # (column by column: the rows of all pairs at once would be DOC_CODES times larger)
+    # (column by column: the rows of all pairs at once would be DOC_CODES times larger;
+    # only the columns some number fills: an 8-digit DNI leaves half of them zero)
     one_edit = np.zeros(len(a), dtype=bool)
-    for k in range(1, t.doc.shape[1]):
+    for k in t.doc_columns:
         x = t.doc[a, k]
         one_edit |= (x == t.doc[b, k]) & (x != 0)
     found = np.full(len(comparable), 2, dtype=np.int8)
@@ -272,24 +330,35 @@ def _doc_level(t: Table, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # -- scoring ------------------------------------------------------------------------------
 
 
-def score(model: Model, t: Table, i: np.ndarray, j: np.ndarray, levels: np.ndarray) -> np.ndarray:
-    """Match weights (bits) of the pairs (i, j) with their comparison levels."""
+def score(
+    model: Model,
+    t: Table,
+    i: np.ndarray,
+    j: np.ndarray,
+    levels: np.ndarray,
+    swap: np.ndarray | None = None,
+) -> np.ndarray:
+    """Match weights (bits) of the pairs (i, j) with their comparison levels (and
+    whether their names compared swapped, from :func:`compare_pairs`; else found again)."""
     total = np.zeros(len(i), dtype=np.float64)
     for k, name in enumerate(FIELDS):
-        w = model.weights(name)
-        lv = levels[:, k]
-        present = lv >= 0
-        total[present] += w[lv[present]]
+        # a missing level (-1) picks the appended 0: no evidence either way
+        total += np.append(model.weights(name), 0.0)[levels[:, k]]
     if not model.adjust or not model.records:
         return total
-    return total + _name_frequency_adjustment(model, t, i, j, levels)
+    return total + _name_frequency_adjustment(model, t, i, j, levels, swap)
 
 
 _NAME_DIFFERENT = _NAME_LEVELS.index("different")
 
 
 def _name_frequency_adjustment(
-    model: Model, t: Table, i: np.ndarray, j: np.ndarray, levels: np.ndarray
+    model: Model,
+    t: Table,
+    i: np.ndarray,
+    j: np.ndarray,
+    levels: np.ndarray,
+    swapped_pairs: np.ndarray | None,
 ) -> np.ndarray:
     """Term-frequency adjustment of the name levels, in bits.
 
@@ -303,23 +372,23 @@ def _name_frequency_adjustment(
     in its own field, so a common given name found in the family field still counts as
     common."""
     out = np.zeros(len(i), dtype=np.float64)
-    names = levels[:, :2]
-    agreeing = np.flatnonzero(((names >= 0) & (names < _NAME_DIFFERENT)).any(axis=1))
+    near = [(levels[:, k] >= 0) & (levels[:, k] < _NAME_DIFFERENT) for k in (0, 1)]
+    agreeing = np.flatnonzero(near[0] | near[1])
     if not len(agreeing):
         return out
     a, b = i[agreeing], j[agreeing]
-    swap = swapped(t, a, b)
+    swap = swapped(t, a, b) if swapped_pairs is None else swapped_pairs[agreeing]
     tf_given = _term_frequency(model, "given", t.given_value)
     tf_family = _term_frequency(model, "family", t.family_value)
     for k, name, mine, other in (
         (0, "given", tf_given, tf_family),
         (1, "family", tf_family, tf_given),
     ):
-        lv = names[agreeing, k]
+        lv = levels[agreeing, k]
         tf = np.maximum(mine[a], np.where(swap, other[b], mine[b]))
         adjust = np.log2(model.u[name][0] / tf)
         adjust = np.where(lv == 0, adjust, np.minimum(adjust, 0.0))
-        use = (lv >= 0) & (lv < _NAME_DIFFERENT)
+        use = near[k][agreeing]
         out[agreeing[use]] += adjust[use]
     return out
 
@@ -372,17 +441,23 @@ def estimate_u(
 
 
 def estimate_m(
-    levels: np.ndarray, u: dict[str, list[float]], start: Model, *, fit_m: bool = True
+    levels: np.ndarray,
+    u: dict[str, list[float]],
+    start: Model,
+    *,
+    fit_m: bool = True,
+    patterns: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[dict[str, list[float]], float]:
     """m per level and λ by EM over the blocked pairs' comparison patterns.
 
     The non-matches among blocked pairs agree more often than random pairs (they were
     blocked because something agrees), so EM estimates their own u beside m, starting
     from the random-pair u; only m and λ are kept (scoring uses the random-pair u, the
-    right reference for "two different persons")."""
-    patterns, counts = _pattern_counts(levels)
+    right reference for "two different persons"). ``patterns``: ``levels``' distinct
+    comparison patterns and their counts, when already counted."""
+    found, counts = patterns or _pattern_counts(levels)
     m, share = _em(
-        patterns,
+        found,
         counts.astype(np.float64),
         list(FIELDS),
         {k: np.asarray(v, dtype=np.float64) for k, v in start.m.items()},
@@ -503,18 +578,21 @@ def estimate(t: Table, i: np.ndarray, j: np.ndarray, levels: np.ndarray, seed: i
     model.adjust = True
     rng = np.random.default_rng(seed)
     model.u = estimate_u(t, rng)
-    model.m, model.match_share = estimate_m(levels, model.u, model)
+    patterns = _pattern_counts(levels)  # counted once: 40 M pairs take seconds
+    model.m, model.match_share = estimate_m(levels, model.u, model, patterns=patterns)
     sessions, untrained = estimate_m_sessions(levels, model.u, model)
     if not untrained:
         # every field trained in a session: λ over all blocked pairs with that m
         model.m = sessions
-        _, model.match_share = estimate_m(levels, model.u, model, fit_m=False)
+        _, model.match_share = estimate_m(levels, model.u, model, fit_m=False, patterns=patterns)
     if degenerate(model):
         # EM found another class than "same person" (in a register without duplicates:
         # "same given name and age, different family name and document"): keep the
         # hand-set m and estimate only the share of matches with it
         model.m = default_model().m
-        model.m, model.match_share = estimate_m(levels, model.u, model, fit_m=False)
+        model.m, model.match_share = estimate_m(
+            levels, model.u, model, fit_m=False, patterns=patterns
+        )
         model.version = f"{MODEL_VERSION}-fixed-m"
     return model
 

@@ -65,9 +65,9 @@ def link(
     ``model.threshold_bits(probability, floor)`` is used."""
     t = table.build(records)
     i, j = blocking.candidate_pairs(t.blocks)
-    levels = model.compare(t, i, j)
+    levels, swap = model.compare_pairs(t, i, j)
     fitted = fitted or model.estimate(t, i, j, levels, seed=seed)
-    weight = model.score(fitted, t, i, j, levels)
+    weight = model.score(fitted, t, i, j, levels, swap)
     limit = model.threshold_bits(fitted, probability, floor) if threshold is None else threshold
     same_document = levels[:, model.FIELDS.index("doc")] == 0
     clusters = cluster(t, i, j, weight, limit, same_document)

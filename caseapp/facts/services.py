@@ -16,12 +16,13 @@ import math
 import struct
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import sqlalchemy as sa
 from flask import current_app
 
+from caseapp.core import bulk
 from caseapp.core.db import keyring
 from caseapp.core.time import LIMA
 from caseapp.extensions import db
@@ -299,9 +300,27 @@ def _stored_records() -> sa.Select[Any]:
     )
 
 
+# ``_stored_keys`` builds ``LinkKeys`` from the columns positionally
+assert tuple(f.name for f in dataclasses.fields(encoding.LinkKeys)) == KEY_COLUMNS
+
+
 def _stored_keys(row: Any) -> encoding.LinkKeys:
-    """``LinkKeys`` of a ``_stored_records`` row."""
-    return keys_from(dict(zip(KEY_COLUMNS, row[2:], strict=True)))
+    """``LinkKeys`` of a ``_stored_records`` row (as ``keys_from``; a relink makes 1.5
+    million of them)."""
+    sex, year, dated, dob, doc_type, doc, given, family, given_value, family_value, blocks = row[2:]
+    return encoding.LinkKeys(
+        sex,
+        year,
+        bool(dated),
+        dob,
+        doc_type,
+        doc,
+        given,
+        family,
+        given_value,
+        family_value,
+        blocks or b"",
+    )
 
 
 def link_one(fact: ScreeningFact, keys: encoding.LinkKeys | None = None) -> int:
@@ -342,8 +361,8 @@ def link_one(fact: ScreeningFact, keys: encoding.LinkKeys | None = None) -> int:
     t = table.build([keys, *others])
     j = np.arange(1, len(others) + 1)
     i = np.zeros(len(j), dtype=np.int64)
-    levels = model.compare(t, i, j)
-    weight = model.score(fitted, t, i, j, levels)
+    levels, swap = model.compare_pairs(t, i, j)
+    weight = model.score(fitted, t, i, j, levels, swap)
     same_doc = levels[:, model.FIELDS.index("doc")] == 0
     # ``limit``: the stored model's threshold (set for its data size at the last relink)
     # as in cluster.cluster: documents first, then best weight, ties by content
@@ -472,8 +491,8 @@ def link_batch(screening_ids: Sequence[int]) -> int:
     keep = is_new[i] | is_new[j]
     i, j = i[keep], j[keep]
     fitted, _, limit = _model_for_linking()
-    levels = model.compare(t, i, j)
-    weight = model.score(fitted, t, i, j, levels)
+    levels, swap = model.compare_pairs(t, i, j)
+    weight = model.score(fitted, t, i, j, levels, swap)
     same_doc = levels[:, model.FIELDS.index("doc")] == 0
     clusters = cluster.cluster(t, i, j, weight, limit, same_doc, groups=current)
     person = np.asarray(sids, dtype=np.int64)[clusters]
@@ -553,7 +572,9 @@ def _keep_purged_links(
 def relink_all(batch: int = 50_000) -> tuple[int, int]:
     """Re-estimate the model on every stored encoding, store it with its quality
     figures, and recompute every person; return (screenings, persons)."""
-    rows = db.session.execute(_stored_records()).all()
+    # in id order: a cluster is numbered by its smallest index, so a person keeps its
+    # smallest screening id, whatever order the database returned the rows in
+    rows = sorted(db.session.execute(_stored_records()).all(), key=lambda r: r[0])
     ids = [r[0] for r in rows]
     old = {r[0]: r[1] for r in rows}
     keyless = {r[0] for r in rows if all(v is None for v in r[2:])}
@@ -639,8 +660,8 @@ def _store_model(result: probabilistic.Linked, limit: float) -> LinkageModel:
         for name, table_ in fitted.frequencies.items()
         for value, count in table_.items()
     ]
-    for start in range(0, len(entries), 50_000):
-        db.session.execute(sa.insert(LinkageFrequency), entries[start : start + 50_000])
+    if entries:  # ~200,000 at a million persons: below the ORM
+        bulk.insert(cast(sa.Table, LinkageFrequency.__table__), entries)
     return row
 
 

@@ -34,6 +34,9 @@ class Table:
     given_value: np.ndarray  # int64, 0 missing
     family_value: np.ndarray
     blocks: list[bytes]
+    #: the columns of ``doc`` after the exact code that some record fills (masked and
+    #: swapped codes: zero beyond a number's length)
+    doc_columns: tuple[int, ...]
 
 
 def _bloom_rows(values: Sequence[bytes | None]) -> np.ndarray:
@@ -42,18 +45,17 @@ def _bloom_rows(values: Sequence[bytes | None]) -> np.ndarray:
 
 
 def _codes(values: Sequence[bytes | None], width: int) -> np.ndarray:
-    out = np.zeros((len(values), width), dtype=np.int64)
-    for i, v in enumerate(values):
-        if v:
-            row = np.frombuffer(v, dtype=">i8")[:width]
-            out[i, : len(row)] = row
-    return out
+    """The first ``width`` big-endian codes of each value, zeros where it has fewer."""
+    size = 8 * width
+    raw = b"".join((v or b"")[:size].ljust(size, b"\0") for v in values)
+    return np.frombuffer(raw, dtype=">i8").astype(np.int64).reshape(len(values), width)
 
 
 def build(records: Sequence[LinkKeys]) -> Table:
     n = len(records)
     given = _bloom_rows([r.given for r in records])
     family = _bloom_rows([r.family for r in records])
+    doc = _codes([r.doc for r in records], DOC_CODES)
     return Table(
         n=n,
         sex=np.array([_SEX.get(r.sex or "", -1) for r in records], dtype=np.int8),
@@ -69,7 +71,7 @@ def build(records: Sequence[LinkKeys]) -> Table:
             ],
             dtype=np.int64,
         ),
-        doc=_codes([r.doc for r in records], DOC_CODES),
+        doc=doc,
         doc_strict=np.array(
             [r.doc_type is not None and r.doc_type not in LOOSE_DOCUMENTS for r in records],
             dtype=bool,
@@ -81,4 +83,5 @@ def build(records: Sequence[LinkKeys]) -> Table:
         given_value=np.array([r.given_value or 0 for r in records], dtype=np.int64),
         family_value=np.array([r.family_value or 0 for r in records], dtype=np.int64),
         blocks=[r.blocks for r in records],
+        doc_columns=tuple(int(k) + 1 for k in np.flatnonzero(doc[:, 1:].any(axis=0))),
     )
