@@ -340,13 +340,36 @@ def score(
 ) -> np.ndarray:
     """Match weights (bits) of the pairs (i, j) with their comparison levels (and
     whether their names compared swapped, from :func:`compare_pairs`; else found again)."""
-    total = np.zeros(len(i), dtype=np.float64)
-    for k, name in enumerate(FIELDS):
-        # a missing level (-1) picks the appended 0: no evidence either way
-        total += np.append(model.weights(name), 0.0)[levels[:, k]]
-    if not model.adjust or not model.records:
-        return total
-    return total + _name_frequency_adjustment(model, t, i, j, levels, swap)
+    # a missing level (-1) picks the appended 0: no evidence either way
+    weights = [np.append(model.weights(name), 0.0) for name in FIELDS]
+    frequencies = None
+    if model.adjust and model.records:
+        frequencies = (
+            _term_frequency(model, "given", t.given_value),
+            _term_frequency(model, "family", t.family_value),
+        )
+    total = np.empty(len(i), dtype=np.float64)
+
+    def run(lo: int) -> None:
+        hi = lo + _CHUNK
+        lv = levels[lo:hi]
+        part = weights[0][lv[:, 0]]
+        for k in range(1, len(FIELDS)):
+            part += weights[k][lv[:, k]]
+        if frequencies is not None:
+            part += _name_frequency_adjustment(
+                model,
+                t,
+                i[lo:hi],
+                j[lo:hi],
+                lv,
+                None if swap is None else swap[lo:hi],
+                frequencies,
+            )
+        total[lo:hi] = part
+
+    _each_chunk(run, len(i))
+    return total
 
 
 _NAME_DIFFERENT = _NAME_LEVELS.index("different")
@@ -359,6 +382,7 @@ def _name_frequency_adjustment(
     j: np.ndarray,
     levels: np.ndarray,
     swapped_pairs: np.ndarray | None,
+    frequencies: tuple[np.ndarray, np.ndarray],
 ) -> np.ndarray:
     """Term-frequency adjustment of the name levels, in bits.
 
@@ -378,8 +402,7 @@ def _name_frequency_adjustment(
         return out
     a, b = i[agreeing], j[agreeing]
     swap = swapped(t, a, b) if swapped_pairs is None else swapped_pairs[agreeing]
-    tf_given = _term_frequency(model, "given", t.given_value)
-    tf_family = _term_frequency(model, "family", t.family_value)
+    tf_given, tf_family = frequencies  # per record (``_term_frequency``)
     for k, name, mine, other in (
         (0, "given", tf_given, tf_family),
         (1, "family", tf_family, tf_given),

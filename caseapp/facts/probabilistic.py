@@ -51,7 +51,7 @@ class Linked:
 
 
 def link(
-    records: Sequence[LinkKeys],
+    records: Sequence[LinkKeys] | table.Table,
     *,
     threshold: float | None = None,
     fitted: model.Model | None = None,
@@ -59,11 +59,12 @@ def link(
     probability: float = model.DEFAULT_MATCH_PROBABILITY,
     floor: float = model.DEFAULT_THRESHOLD,
 ) -> Linked:
-    """Link encoded records; estimate the model on them unless ``fitted`` is given.
+    """Link encoded records (or their ``table``); estimate the model on them unless
+    ``fitted`` is given.
 
     ``threshold`` (bits) fixes the match weight; without it the model's
     ``model.threshold_bits(probability, floor)`` is used."""
-    t = table.build(records)
+    t = records if isinstance(records, table.Table) else table.build(records)
     i, j = blocking.candidate_pairs(t.blocks)
     levels, swap = model.compare_pairs(t, i, j)
     fitted = fitted or model.estimate(t, i, j, levels, seed=seed)

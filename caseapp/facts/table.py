@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
@@ -52,36 +53,53 @@ def _codes(values: Sequence[bytes | None], width: int) -> np.ndarray:
 
 
 def build(records: Sequence[LinkKeys]) -> Table:
-    n = len(records)
-    given = _bloom_rows([r.given for r in records])
-    family = _bloom_rows([r.family for r in records])
-    doc = _codes([r.doc for r in records], DOC_CODES)
+    return build_columns(*([getattr(r, c) for r in records] for c in _FIELDS))
+
+
+_FIELDS = tuple(f.name for f in fields(LinkKeys))
+
+
+def build_columns(
+    sex: Sequence[str | None],
+    birth_year: Sequence[int | None],
+    dated: Sequence[Any],
+    dob: Sequence[bytes | None],
+    doc_type: Sequence[str | None],
+    doc: Sequence[bytes | None],
+    given: Sequence[bytes | None],
+    family: Sequence[bytes | None],
+    given_value: Sequence[int | None],
+    family_value: Sequence[int | None],
+    blocks: Sequence[bytes | None],
+) -> Table:
+    """The table of records given column by column (``LinkKeys``' fields, in its order),
+    as the stored encodings are read: ``dated`` may be 0/1, ``blocks`` ``None``."""
+    n = len(sex)
+    given_rows = _bloom_rows(given)
+    family_rows = _bloom_rows(family)
+    doc_codes = _codes(doc, DOC_CODES)
     return Table(
         n=n,
-        sex=np.array([_SEX.get(r.sex or "", -1) for r in records], dtype=np.int8),
-        year=np.array(
-            [NO_YEAR if r.birth_year is None else r.birth_year for r in records], dtype=np.int64
+        sex=np.array([_SEX.get(s or "", -1) for s in sex], dtype=np.int8),
+        year=np.array([NO_YEAR if y is None else y for y in birth_year], dtype=np.int64),
+        dated=np.array(
+            [bool(d) and x is not None for d, x in zip(dated, dob, strict=True)], dtype=bool
         ),
-        dated=np.array([r.dated and r.dob is not None for r in records], dtype=bool),
-        dob=_codes([r.dob for r in records], DOB_CODES),
+        dob=_codes(dob, DOB_CODES),
         doc_type=np.array(
-            [
-                DOC_TYPES.setdefault(r.doc_type, len(DOC_TYPES)) if r.doc_type else -1
-                for r in records
-            ],
+            [DOC_TYPES.setdefault(d, len(DOC_TYPES)) if d else -1 for d in doc_type],
             dtype=np.int64,
         ),
-        doc=doc,
+        doc=doc_codes,
         doc_strict=np.array(
-            [r.doc_type is not None and r.doc_type not in LOOSE_DOCUMENTS for r in records],
-            dtype=bool,
+            [d is not None and d not in LOOSE_DOCUMENTS for d in doc_type], dtype=bool
         ),
-        given=given,
-        family=family,
-        given_count=np.bitwise_count(given).sum(axis=1, dtype=np.int64),
-        family_count=np.bitwise_count(family).sum(axis=1, dtype=np.int64),
-        given_value=np.array([r.given_value or 0 for r in records], dtype=np.int64),
-        family_value=np.array([r.family_value or 0 for r in records], dtype=np.int64),
-        blocks=[r.blocks for r in records],
-        doc_columns=tuple(int(k) + 1 for k in np.flatnonzero(doc[:, 1:].any(axis=0))),
+        given=given_rows,
+        family=family_rows,
+        given_count=np.bitwise_count(given_rows).sum(axis=1, dtype=np.int64),
+        family_count=np.bitwise_count(family_rows).sum(axis=1, dtype=np.int64),
+        given_value=np.array([v or 0 for v in given_value], dtype=np.int64),
+        family_value=np.array([v or 0 for v in family_value], dtype=np.int64),
+        blocks=[b or b"" for b in blocks],
+        doc_columns=tuple(int(k) + 1 for k in np.flatnonzero(doc_codes[:, 1:].any(axis=0))),
     )
