@@ -48,7 +48,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
 FIELDS = tuple(LEVELS)
 _DICE = (0.9, 0.75, 0.6)
 _CONTAINED = 0.95  # share of the smaller name's filter bits set in the other's
-_CHUNK = 1 << 19
+_CHUNK = 1 << 18  # pairs per piece: ~100 MB of temporaries per thread
 _MAX_THREADS = 8
 
 # Hand-set starting values (also the model before any estimate): m per level, u per level.
