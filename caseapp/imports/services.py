@@ -643,10 +643,11 @@ class _Writer:
             [(s, *r.link) for _, s, r in pairs],
         )
         # in key order: each insert lands next to the previous one in the key's index
-        bulk.write_integers(
+        bulk.write(
             cast(sa.Table, LinkageBlock.__table__),
             ["block", "screening_id"],
             sorted((b, s) for _, s, r in pairs for b in r.blocks),
+            integers=True,
         )
         batch = (self.batch.id, self.organization.id, self.profile.register)
         bulk.write(

@@ -62,6 +62,6 @@ def test_integer_rows_are_written_exactly(app: Any, db_tx: None) -> None:
 
     table = cast(sa.Table, LinkageBlock.__table__)
     rows = [(-(2**63), 7), (2**63 - 1, 7), (0, 8), (-1, 2**31 - 1)]
-    bulk.write_integers(table, ["block", "screening_id"], rows)
+    bulk.write(table, ["block", "screening_id"], rows, integers=True)
     stored = db.session.execute(sa.select(table.c.block, table.c.screening_id)).all()
     assert sorted(tuple(r) for r in stored) == sorted(rows)
