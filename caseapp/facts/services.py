@@ -300,27 +300,13 @@ def _stored_records() -> sa.Select[Any]:
     )
 
 
-# ``_stored_keys`` builds ``LinkKeys`` from the columns positionally
-assert tuple(f.name for f in dataclasses.fields(encoding.LinkKeys)) == KEY_COLUMNS
-
-
-def _stored_keys(row: Any) -> encoding.LinkKeys:
-    """``LinkKeys`` of a ``_stored_records`` row (as ``keys_from``; a relink makes 1.5
-    million of them)."""
-    sex, year, dated, dob, doc_type, doc, given, family, given_value, family_value, blocks = row[2:]
-    return encoding.LinkKeys(
-        sex,
-        year,
-        bool(dated),
-        dob,
-        doc_type,
-        doc,
-        given,
-        family,
-        given_value,
-        family_value,
-        blocks or b"",
-    )
+def _table_of(rows: Sequence[Sequence[Any]]) -> table.Table:
+    """The linkage table of ``_stored_records`` rows, built from their key columns (no
+    ``LinkKeys`` per row: a relink reads 1.5 million)."""
+    columns: Sequence[Sequence[Any]] = list(zip(*rows, strict=True))[2:] or [
+        () for _ in KEY_COLUMNS
+    ]
+    return table.build_columns(*columns)
 
 
 def link_one(fact: ScreeningFact, keys: encoding.LinkKeys | None = None) -> int:
@@ -480,8 +466,7 @@ def link_batch(screening_ids: Sequence[int]) -> int:
     rows.sort(key=lambda r: r[0])  # the smallest index of a cluster is its smallest id
     sids = [int(r[0]) for r in rows]
     current = np.array([r[1] for r in rows], dtype=np.int64)
-    keys = [_stored_keys(r) for r in rows]
-    t = table.build(keys)
+    t = _table_of(rows)
     new_set = set(new)
     is_new = np.array([sid in new_set for sid in sids], dtype=bool)
     block_lists = [
@@ -598,13 +583,8 @@ def relink_all(batch: int = 50_000) -> tuple[int, int]:
     keyless = {r[0] for r in rows if all(v is None for v in r[2:])}
     keyed = [r for r in rows if r[0] not in keyless] if keyless else rows
     linked_ids = [r[0] for r in keyed]
-    # the table straight from the columns (no ``LinkKeys`` per row)
-    columns: Sequence[Sequence[Any]] = list(zip(*keyed, strict=True))[2:] or [
-        () for _ in KEY_COLUMNS
-    ]
-    del keyed
     result = probabilistic.link(
-        table.build_columns(*columns), probability=match_probability(), floor=threshold()
+        _table_of(keyed), probability=match_probability(), floor=threshold()
     )
     limit = result.threshold
     mapping = {sid: sid for sid in ids}
