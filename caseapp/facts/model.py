@@ -19,7 +19,6 @@ is linked with.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from caseapp.core import cores
 from caseapp.facts.table import NO_YEAR, Table
 
 MODEL_VERSION = "fs-2"  # fs-2: the "contained" name level
@@ -204,18 +204,13 @@ def compare_pairs(t: Table, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, n
     return levels, swap
 
 
-def _cores() -> int:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(cores or 1, _MAX_THREADS))
-
-
 def _each_chunk(run: Callable[[int], None], n: int) -> None:
     """``run(lo)`` for each chunk start of ``n`` pairs; with more than one chunk on threads,
     one per core (NumPy releases the GIL in the indexing and the bitwise work, so a
     million-pair comparison runs on every core; each chunk writes its own rows). A pool
     per call: a forked process (the import's workers) must not inherit one."""
     starts = range(0, n, _CHUNK)
-    threads = min(_cores(), len(starts))
+    threads = min(cores.usable(), _MAX_THREADS, len(starts))
     if threads < 2:
         for lo in starts:
             run(lo)

@@ -20,7 +20,6 @@ import hashlib
 import io
 import json
 import multiprocessing
-import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -34,7 +33,7 @@ from flask import current_app
 
 from caseapp.accounts.models import Organization
 from caseapp.audit import services as audit
-from caseapp.core import bulk
+from caseapp.core import bulk, cores
 from caseapp.core.db import keyring, new_uuid, utcnow
 from caseapp.core.errors import Conflict, NotFound, ValidationFailed
 from caseapp.core.time import LIMA
@@ -190,8 +189,8 @@ _IN_FLIGHT = 3
 def workers_default() -> int:
     """Worker processes for a command-line import: one per core (the main process reads
     the file and writes the database meanwhile), none on a single core."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return 0 if (cores or 1) < 2 else min(cores or 1, 8)
+    usable = cores.usable()
+    return 0 if usable < 2 else min(usable, 8)
 
 
 def import_file(
