@@ -74,6 +74,7 @@ def run_step(step: str, path: Path, org_code: str, profile_out: Path | None) -> 
     from caseapp.screening.models import Screening
 
     app = create_app()
+    workers = WORKERS if WORKERS is not None else services.workers_default()
     relink: dict[str, float] = {}
     original = facts.relink_all
 
@@ -123,7 +124,7 @@ def run_step(step: str, path: Path, org_code: str, profile_out: Path | None) -> 
                 data,
                 filename=path.name,
                 dry_run=step == "dry",
-                workers=WORKERS if WORKERS is not None else services.workers_default(),
+                workers=workers,
             )
         except services.ImportRefused as exc:
             db.session.rollback()
@@ -151,7 +152,7 @@ def run_step(step: str, path: Path, org_code: str, profile_out: Path | None) -> 
         "db_cpu": db_cpu if probe is not None else None,
         "rss_mb": _rss_mb(),
         "rss_before_mb": rss_before,
-        "workers": WORKERS if WORKERS is not None else services.workers_default(),
+        "workers": workers,
         "workers_cpu": workers_cpu,
         "workers_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "tree_pss_mb": sampler.peak_mb,
